@@ -1,0 +1,73 @@
+# selfhost — run `make help` for the targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+# A Node.js that satisfies .nvmrc: the host's when new enough, else fetched once into the cache.
+NODE_BIN := $(shell hack/ensure-node.sh)
+ifeq ($(NODE_BIN),)
+$(error could not provide Node.js $(shell cat .nvmrc); see hack/ensure-node.sh)
+endif
+export PATH := $(NODE_BIN):$(PATH)
+export SELFHOST_CACHE ?= $(HOME)/.cache/selfhost
+
+NPM_STAMP := node_modules/.package-lock.json
+
+##@ General
+
+.PHONY: help
+help: ## Show this help.
+	@awk 'BEGIN {FS = ":.*##"; printf "Usage: make \033[36m<target>\033[0m\n"} \
+	  /^[a-zA-Z_0-9-]+:.*?##/ { printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2 } \
+	  /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) }' $(MAKEFILE_LIST)
+
+##@ Development
+
+.PHONY: setup
+setup: $(NPM_STAMP) ## Install the pinned Node.js (if needed) and the npm dependencies.
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+.PHONY: build
+build: setup ## Compile TypeScript into dist/.
+	npx tsc -p tsconfig.build.json
+
+.PHONY: manifests
+manifests: build ## Generate crds/ from the TypeScript schema.
+	node dist/api/gen-crd.js crds
+
+.PHONY: verify-manifests
+verify-manifests: build ## Fail when crds/ is not what `make manifests` generates.
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	node dist/api/gen-crd.js "$$tmp"; \
+	if ! diff -ru crds "$$tmp" ; then \
+	  echo "crds/ is stale: run 'make manifests' and commit the result" >&2; exit 1; fi; \
+	echo "crds/ is up to date"
+
+.PHONY: lint
+lint: setup ## Type-check (strict) and lint.
+	npx tsc -p tsconfig.json --noEmit
+	npx eslint .
+
+.PHONY: fixtures
+fixtures: ## Regenerate kubeadm static pod fixtures with real kubeadm (builds kubeadm once per version).
+	hack/gen-fixtures.sh
+
+##@ Test
+
+.PHONY: test-unit
+test-unit: setup ## Unit tests (no cluster, seconds) with coverage.
+	npx vitest run --project unit --coverage
+
+.PHONY: test
+test: lint verify-manifests test-unit ## Everything CI runs.
+
+##@ Kubernetes binaries
+
+.PHONY: k8s-bins
+k8s-bins: ## Build Kubernetes binaries for VERSION (default: every fixture version's kubeadm).
+	source hack/versions.sh; \
+	if [ -n "$(VERSION)" ]; then hack/build-k8s.sh $(VERSION); \
+	else for v in $$FIXTURE_VERSIONS; do hack/build-k8s.sh $$v kubeadm; done; fi

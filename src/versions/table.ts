@@ -1,0 +1,45 @@
+/**
+ * What selfhost knows about each Kubernetes minor it supports.
+ *
+ * Sources: `kubeadm config images list --kubernetes-version vX.Y.Z` (etcd and pause pairing) and
+ * the diff of kubeadm-generated static pods between consecutive minors (flag changes), both run on
+ * the fixture versions in hack/versions.sh. Extend the table when a minor is added; a version whose
+ * minor is not here is refused with the supported range in the message.
+ */
+import type { ControlPlaneComponentName } from '../api/types.js';
+import { minorKey, type Version } from '../api/version.js';
+
+/** A change a component's flags need when it moves *to* this minor (applied in order). */
+export type FlagChange =
+  | { kind: 'remove'; flag: string; reason: string }
+  | { kind: 'rename'; from: string; to: string; reason: string }
+  | { kind: 'set'; flag: string; value: string; reason: string };
+
+export interface MinorRelease {
+  /** `1.37` */
+  minor: string;
+  /** etcd image tag kubeadm pairs with this minor, e.g. `3.6.5-0`. */
+  etcdImageTag: string;
+  /** pause image tag kubeadm pairs with this minor. */
+  pauseImageTag: string;
+  /** Flag changes per component when moving to this minor from the previous one. */
+  flagChanges: Partial<Record<ControlPlaneComponentName, readonly FlagChange[]>>;
+}
+
+/** Oldest first. Filled from kubeadm; see the file comment. */
+export const RELEASES: readonly MinorRelease[] = [
+  { minor: '1.35', etcdImageTag: 'TODO', pauseImageTag: 'TODO', flagChanges: {} },
+  { minor: '1.36', etcdImageTag: 'TODO', pauseImageTag: 'TODO', flagChanges: {} },
+  { minor: '1.37', etcdImageTag: 'TODO', pauseImageTag: 'TODO', flagChanges: {} },
+];
+
+export function releaseFor(v: Version): MinorRelease | undefined {
+  return RELEASES.find((r) => r.minor === minorKey(v));
+}
+
+/** Human-readable supported range, for refusals: `v1.35–v1.37`. */
+export function supportedRange(): string {
+  const first = RELEASES[0];
+  const last = RELEASES[RELEASES.length - 1];
+  return first && last ? `v${first.minor}–v${last.minor}` : 'none';
+}
