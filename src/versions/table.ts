@@ -26,11 +26,17 @@ export interface MinorRelease {
   flagChanges: Partial<Record<ControlPlaneComponentName, readonly FlagChange[]>>;
 }
 
-/** Oldest first. Filled from kubeadm; see the file comment. */
+/**
+ * Oldest first. etcd/pause tags: `images.txt` of each kubeadm fixture (kubeadm v1.35.5, v1.36.4,
+ * v1.37.2). Flag changes: the fixtures' static pods differ between these minors only in images,
+ * plus kubeadm 1.36 no longer mounting the controller-manager's flexvolume-dir; selfhost keeps the
+ * user's volumes as they are, so no entry is needed. The mechanism is exercised with injected
+ * tables in tests.
+ */
 export const RELEASES: readonly MinorRelease[] = [
-  { minor: '1.35', etcdImageTag: 'TODO', pauseImageTag: 'TODO', flagChanges: {} },
-  { minor: '1.36', etcdImageTag: 'TODO', pauseImageTag: 'TODO', flagChanges: {} },
-  { minor: '1.37', etcdImageTag: 'TODO', pauseImageTag: 'TODO', flagChanges: {} },
+  { minor: '1.35', etcdImageTag: '3.6.6-0', pauseImageTag: '3.10.1', flagChanges: {} },
+  { minor: '1.36', etcdImageTag: '3.6.8-0', pauseImageTag: '3.10.2', flagChanges: {} },
+  { minor: '1.37', etcdImageTag: '3.7.0-0', pauseImageTag: '3.10.2', flagChanges: {} },
 ];
 
 export function releaseFor(v: Version): MinorRelease | undefined {
