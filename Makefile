@@ -10,6 +10,8 @@ $(error could not provide Node.js $(shell cat .nvmrc); see hack/ensure-node.sh)
 endif
 export PATH := $(NODE_BIN):$(PATH)
 export SELFHOST_CACHE ?= $(HOME)/.cache/selfhost
+SIM_VERSION := $(shell source hack/versions.sh && echo $$SIM_VERSION)
+SIM_ETCD_VERSION := $(shell source hack/versions.sh && echo $$SIM_ETCD_VERSION)
 
 NPM_STAMP := node_modules/.package-lock.json
 
@@ -61,10 +63,21 @@ fixtures: ## Regenerate kubeadm static pod fixtures with real kubeadm (builds ku
 test-unit: setup ## Unit tests (no cluster, seconds) with coverage.
 	npx vitest run --project unit --coverage
 
+.PHONY: test-integration
+test-integration: setup sim-bins ## Integration tests against a real etcd + kube-apiserver on loopback.
+	SELFHOST_K8S_BIN=$(SELFHOST_CACHE)/k8s/$(SIM_VERSION)/bin \
+	SELFHOST_ETCD_BIN=$(SELFHOST_CACHE)/etcd/$(SIM_ETCD_VERSION)/bin \
+	npx vitest run --project integration
+
 .PHONY: test
-test: lint verify-manifests test-unit ## Everything CI runs.
+test: lint verify-manifests test-unit test-integration ## Everything CI runs.
 
 ##@ Kubernetes binaries
+
+.PHONY: sim-bins
+sim-bins: ## Build the integration tier's kube-apiserver and etcd (cached, pinned in hack/versions.sh).
+	hack/build-k8s.sh $(SIM_VERSION) kube-apiserver
+	hack/build-etcd.sh $(SIM_ETCD_VERSION)
 
 .PHONY: k8s-bins
 k8s-bins: ## Build Kubernetes binaries for VERSION (default: every fixture version's kubeadm).

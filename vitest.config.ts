@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// Projects: unit (no cluster, seconds). integration (tier sim) and e2e (tier node) join
-// when the test bed lands; each must fail loudly when its tier cannot start.
+// Projects: unit (no cluster, seconds); integration (a real etcd + kube-apiserver on loopback).
+// e2e (tier node) joins with the test bed. A tier that cannot start fails the run.
 export default defineConfig({
   test: {
     projects: [
@@ -10,6 +10,18 @@ export default defineConfig({
           name: 'unit',
           include: ['src/**/*.test.ts'],
           environment: 'node',
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/integration/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          // One apiserver is shared; files run one after another.
+          fileParallelism: false,
         },
       },
     ],

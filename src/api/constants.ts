@@ -29,3 +29,9 @@ export const ANNOTATION_CHECKPOINT = `${DOMAIN}/checkpoint`;
 export const STATIC_MANIFEST_DIR = '/etc/kubernetes/manifests';
 export const CONTROL_PLANE_NODE_LABEL = 'node-role.kubernetes.io/control-plane';
 export const SYSTEM_NAMESPACE = 'kube-system';
+
+/**
+ * Name of the one ControlPlane object the operator acts on (the API is cluster-scoped and a cluster
+ * has one control plane). Other names are valid objects; the operator reports and ignores them.
+ */
+export const CONTROL_PLANE_NAME = 'cluster';

@@ -1,0 +1,409 @@
+/**
+ * The one schema source of the ControlPlane API. crd.ts turns it into the CRD's openAPIV3Schema,
+ * ajv.ts into the offline validator, defaults.ts reads its `default`s. Edit here, then run
+ * `make manifests`.
+ *
+ * Conventions: every node has a type (or x-kubernetes-int-or-string) and a description; objects
+ * never set additionalProperties next to properties (the apiserver forbids it; unknown fields are
+ * pruned, or refused under kubectl's strict field validation, which ajv mirrors); every string has
+ * a maxLength so the CEL cost estimate stays small; nested objects whose children all have
+ * defaults default to {} so the apiserver fills them in.
+ */
+import {
+  CNI_NAME_XOR_SELECTOR_RULE,
+  HEALTH_TIMEOUT_RANGE_RULE,
+  VERSION_TRANSITION_RULE,
+} from './cel-rules.js';
+import {
+  COMPONENT_MODES,
+  CONDITION_STATUSES,
+  CONTROL_PLANE_MODES,
+  OPERATIONS,
+  PHASES,
+  STEP_ACTIONS,
+  STEP_STATES,
+} from './enums.js';
+import {
+  CONDITION_REASON,
+  CONDITION_TYPE,
+  DNS1123_LABEL,
+  DNS1123_SUBDOMAIN,
+  ETCD_VERSION,
+  FLAG_NAME,
+  GO_DURATION,
+  IMAGE,
+  IMAGE_REPOSITORY,
+  KUBERNETES_VERSION,
+  LABEL_VALUE,
+  QUANTITY,
+} from './patterns.js';
+import type { JSONSchemaProps } from './schema-types.js';
+import { COMPONENTS, type ComponentName } from './types.js';
+
+const VERSION_MAX_LENGTH = 32;
+const MESSAGE_MAX_LENGTH = 32768;
+
+function kubernetesVersion(description: string): JSONSchemaProps {
+  return { type: 'string', description, maxLength: VERSION_MAX_LENGTH, pattern: KUBERNETES_VERSION.pattern };
+}
+
+function image(description: string): JSONSchemaProps {
+  return { type: 'string', description, minLength: 1, maxLength: 512, pattern: IMAGE.pattern };
+}
+
+function quantities(description: string): JSONSchemaProps {
+  return {
+    type: 'object',
+    description,
+    maxProperties: 16,
+    additionalProperties: {
+      description: 'A quantity: an integer, or a string such as 250m, 512Mi or 1.5Gi.',
+      anyOf: [{ type: 'integer' }, { type: 'string' }],
+      // minimum applies to integers and pattern to strings, so both forms stay non-negative.
+      minimum: 0,
+      pattern: QUANTITY.pattern,
+      'x-kubernetes-int-or-string': true,
+    },
+  };
+}
+
+const EXTRA_ARGS: JSONSchemaProps = {
+  type: 'array',
+  description:
+    'Flags for the main container. Each one replaces every occurrence of that flag in the source manifest (or is added when absent). One entry per flag name.',
+  maxItems: 100,
+  'x-kubernetes-list-type': 'map',
+  'x-kubernetes-list-map-keys': ['name'],
+  items: {
+    type: 'object',
+    description: 'One flag, passed as --name=value.',
+    required: ['name', 'value'],
+    properties: {
+      name: {
+        type: 'string',
+        description: 'Flag name without the leading dashes, e.g. audit-log-maxage.',
+        minLength: 1,
+        maxLength: 100,
+        pattern: FLAG_NAME.pattern,
+      },
+      value: { type: 'string', description: 'Flag value; may be empty.', maxLength: 4096 },
+    },
+  },
+};
+
+function componentOverride(component: ComponentName): JSONSchemaProps {
+  const target = component === 'cni' ? 'the CNI DaemonSet' : component;
+  return {
+    type: 'object',
+    description: `Changes to ${target} on top of what its source manifest or workload says.`,
+    properties: {
+      extraArgs: EXTRA_ARGS,
+      image: image(
+        `Full image reference for ${target}'s main container; wins over imageRepository and version.`,
+      ),
+      resources: {
+        type: 'object',
+        description: `Resource requests and limits for ${target}'s main container; replace the source's.`,
+        properties: {
+          requests: quantities('Minimum resources, by resource name (cpu, memory, ...).'),
+          limits: quantities('Maximum resources, by resource name (cpu, memory, ...).'),
+        },
+      },
+    },
+  };
+}
+
+const OVERRIDES: JSONSchemaProps = {
+  type: 'object',
+  description:
+    'Per-component changes, keyed by component name. Only the six component names are accepted.',
+  properties: Object.fromEntries(
+    [...COMPONENTS].sort().map((c) => [c, componentOverride(c)] as const),
+  ),
+};
+
+const ETCD: JSONSchemaProps = {
+  type: 'object',
+  description: 'How selfhost treats etcd.',
+  default: {},
+  properties: {
+    version: {
+      type: 'string',
+      description:
+        'etcd version to run, e.g. 3.6.5. Default: the version kubeadm pairs with spec.version. etcd is only ever upgraded, never downgraded.',
+      maxLength: VERSION_MAX_LENGTH,
+      pattern: ETCD_VERSION.pattern,
+    },
+    snapshotBeforeUpgrade: {
+      type: 'boolean',
+      description: 'Take an etcd snapshot on each control-plane node before any etcd or kube-apiserver upgrade step.',
+      default: true,
+    },
+    snapshotRetention: {
+      type: 'integer',
+      format: 'int32',
+      description: 'How many snapshots to keep per node; older ones are deleted.',
+      default: 3,
+      minimum: 1,
+      maximum: 100,
+    },
+  },
+};
+
+const CNI: JSONSchemaProps = {
+  type: 'object',
+  description:
+    'Which DaemonSet runs the CNI plugin. Set name or selector; with neither, the operator picks the one DaemonSet in namespace whose pods mount /etc/cni/net.d, and refuses to guess when there are several.',
+  default: {},
+  properties: {
+    namespace: {
+      type: 'string',
+      description: 'Namespace of the CNI DaemonSet.',
+      default: 'kube-system',
+      maxLength: 63,
+      pattern: DNS1123_LABEL.pattern,
+    },
+    name: {
+      type: 'string',
+      description: 'Name of the CNI DaemonSet; mutually exclusive with selector.',
+      maxLength: 253,
+      pattern: DNS1123_SUBDOMAIN.pattern,
+    },
+    selector: {
+      type: 'object',
+      description: 'Labels the CNI DaemonSet carries (all must match); mutually exclusive with name.',
+      minProperties: 1,
+      maxProperties: 16,
+      'x-kubernetes-map-type': 'atomic',
+      additionalProperties: {
+        type: 'string',
+        description: 'Label value.',
+        maxLength: 63,
+        pattern: LABEL_VALUE.pattern,
+      },
+    },
+    image: image("Image for the CNI DaemonSet's containers. Default: keep what it runs."),
+  },
+  'x-kubernetes-validations': [CNI_NAME_XOR_SELECTOR_RULE],
+};
+
+const UPGRADE: JSONSchemaProps = {
+  type: 'object',
+  description: 'How version changes roll out.',
+  default: {},
+  properties: {
+    healthTimeout: {
+      type: 'string',
+      description:
+        'How long one step may take to become healthy before it counts as failed: a Go duration between 10s and 1h.',
+      default: '5m',
+      maxLength: VERSION_MAX_LENGTH,
+      pattern: GO_DURATION.pattern,
+      'x-kubernetes-validations': [HEALTH_TIMEOUT_RANGE_RULE],
+    },
+    autoRollback: {
+      type: 'boolean',
+      description: 'When a step fails, roll back to the previous version automatically (etcd is never downgraded).',
+      default: true,
+    },
+  },
+};
+
+export const SPEC_SCHEMA: JSONSchemaProps = {
+  type: 'object',
+  description: 'The control plane the cluster should have.',
+  required: ['version'],
+  properties: {
+    version: kubernetesVersion(
+      'Kubernetes version the control plane should run, e.g. v1.37.2. On update it may move to any patch of the running minor (status.version, else the previous spec.version) or of the next minor: no minor skips, no minor downgrades, no major change. While an upgrade runs it may also be set back to status.plan.fromVersion to abort it.',
+    ),
+    mode: {
+      type: 'string',
+      description:
+        'SelfHosted runs the control plane as DaemonSets and Deployments (the pivot). StaticPods undoes the pivot and hands the components back to kubeadm static pods (operator support comes later; until then it is accepted and reported as not supported).',
+      enum: CONTROL_PLANE_MODES,
+      default: 'SelfHosted',
+    },
+    imageRepository: {
+      type: 'string',
+      description: 'Registry (and path) the component images are pulled from, as kubeadm names them.',
+      default: 'registry.k8s.io',
+      maxLength: 255,
+      pattern: IMAGE_REPOSITORY.pattern,
+    },
+    paused: {
+      type: 'boolean',
+      description: 'Stop acting: the operator observes and reports status but changes nothing until unpaused.',
+      default: false,
+    },
+    components: {
+      type: 'array',
+      description: 'Components selfhost manages. Default: all six. Components left out stay as kubeadm made them.',
+      default: [...COMPONENTS],
+      minItems: 1,
+      maxItems: COMPONENTS.length,
+      'x-kubernetes-list-type': 'set',
+      items: { type: 'string', description: 'A component name.', enum: COMPONENTS },
+    },
+    overrides: OVERRIDES,
+    etcd: ETCD,
+    cni: CNI,
+    upgrade: UPGRADE,
+  },
+};
+
+const CONDITION: JSONSchemaProps = {
+  type: 'object',
+  description: 'One aspect of the control plane (metav1.Condition).',
+  required: ['type', 'status', 'lastTransitionTime', 'reason', 'message'],
+  properties: {
+    type: {
+      type: 'string',
+      description: 'Condition type, e.g. Ready.',
+      maxLength: 316,
+      pattern: CONDITION_TYPE.pattern,
+    },
+    status: { type: 'string', description: 'True, False or Unknown.', enum: CONDITION_STATUSES },
+    observedGeneration: {
+      type: 'integer',
+      format: 'int64',
+      description: 'metadata.generation the condition was computed from.',
+      minimum: 0,
+    },
+    lastTransitionTime: {
+      type: 'string',
+      format: 'date-time',
+      description: 'When status last changed.',
+    },
+    reason: {
+      type: 'string',
+      description: 'CamelCase reason for the status.',
+      minLength: 1,
+      maxLength: 1024,
+      pattern: CONDITION_REASON.pattern,
+    },
+    message: { type: 'string', description: 'Human-readable details.', maxLength: MESSAGE_MAX_LENGTH },
+  },
+};
+
+const COMPONENT_STATUS: JSONSchemaProps = {
+  type: 'object',
+  description: 'What one component runs now.',
+  required: ['name', 'mode', 'desired', 'updated', 'ready'],
+  properties: {
+    name: { type: 'string', description: 'Component name.', enum: COMPONENTS },
+    mode: {
+      type: 'string',
+      description: 'StaticPod (kubeadm manifests), SelfHosted (a workload) or Absent (not found).',
+      enum: COMPONENT_MODES,
+    },
+    version: {
+      type: 'string',
+      description: "Lowest version seen among the component's running instances.",
+      maxLength: 128,
+    },
+    workload: {
+      type: 'string',
+      description: 'Name of the DaemonSet or Deployment once self-hosted.',
+      maxLength: 253,
+      pattern: DNS1123_SUBDOMAIN.pattern,
+    },
+    desired: { type: 'integer', format: 'int32', description: 'Instances that should run.', minimum: 0 },
+    updated: {
+      type: 'integer',
+      format: 'int32',
+      description: 'Instances that run the desired template.',
+      minimum: 0,
+    },
+    ready: { type: 'integer', format: 'int32', description: 'Instances that are ready.', minimum: 0 },
+    message: { type: 'string', description: 'Human-readable details.', maxLength: MESSAGE_MAX_LENGTH },
+  },
+};
+
+const PLAN_STEP: JSONSchemaProps = {
+  type: 'object',
+  description: 'One step of the plan.',
+  required: ['component', 'action', 'state'],
+  properties: {
+    component: { type: 'string', description: 'Component the step acts on.', enum: COMPONENTS },
+    action: { type: 'string', description: 'What the step does.', enum: STEP_ACTIONS },
+    fromVersion: { type: 'string', description: 'Version before the step.', maxLength: 128 },
+    toVersion: { type: 'string', description: 'Version after the step.', maxLength: 128 },
+    state: { type: 'string', description: 'Where the step is.', enum: STEP_STATES },
+    startedAt: { type: 'string', format: 'date-time', description: 'When the step started.' },
+    finishedAt: { type: 'string', format: 'date-time', description: 'When the step finished.' },
+    message: { type: 'string', description: 'Human-readable details.', maxLength: MESSAGE_MAX_LENGTH },
+  },
+};
+
+const PLAN: JSONSchemaProps = {
+  type: 'object',
+  description: 'The operation in progress (or the last one), step by step.',
+  required: ['operation', 'steps'],
+  properties: {
+    operation: { type: 'string', description: 'What the plan does.', enum: OPERATIONS },
+    fromVersion: kubernetesVersion('Kubernetes version the operation started from.'),
+    toVersion: kubernetesVersion('Kubernetes version the operation goes to.'),
+    current: {
+      type: 'integer',
+      format: 'int32',
+      description: 'Index into steps of the step running now; absent when none runs.',
+      minimum: 0,
+    },
+    steps: {
+      type: 'array',
+      description: 'Steps in the order they run.',
+      maxItems: 64,
+      'x-kubernetes-list-type': 'atomic',
+      items: PLAN_STEP,
+    },
+  },
+};
+
+export const STATUS_SCHEMA: JSONSchemaProps = {
+  type: 'object',
+  description: 'What the control plane runs now; written by the operator.',
+  properties: {
+    observedGeneration: {
+      type: 'integer',
+      format: 'int64',
+      description: 'metadata.generation the operator last acted on.',
+      minimum: 0,
+    },
+    version: kubernetesVersion('Version every control-plane component runs at least (the lowest one seen).'),
+    phase: { type: 'string', description: 'Where the control plane is in its life cycle.', enum: PHASES },
+    conditions: {
+      type: 'array',
+      description: 'Current conditions; one per type.',
+      maxItems: 32,
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['type'],
+      items: CONDITION,
+    },
+    components: {
+      type: 'array',
+      description: 'Per-component state; one per component.',
+      maxItems: COMPONENTS.length,
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['name'],
+      items: COMPONENT_STATUS,
+    },
+    plan: PLAN,
+  },
+};
+
+/** The whole object: what the CRD's openAPIV3Schema is. */
+export const CONTROL_PLANE_SCHEMA: JSONSchemaProps = {
+  type: 'object',
+  description:
+    "ControlPlane describes the cluster's control plane: whether it is self-hosted, which Kubernetes version it runs, and how changes roll out. selfhost acts on one object, by convention named cluster.",
+  required: ['spec'],
+  properties: {
+    apiVersion: { type: 'string', description: 'APIVersion of this object: selfhost.dev/v1alpha1.' },
+    kind: { type: 'string', description: 'Kind of this object: ControlPlane.' },
+    metadata: { type: 'object' },
+    spec: SPEC_SCHEMA,
+    status: STATUS_SCHEMA,
+  },
+  'x-kubernetes-validations': [VERSION_TRANSITION_RULE],
+};

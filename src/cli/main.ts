@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+import { dispatch } from './dispatch.js';
+import { processIo } from './io.js';
+
+process.exitCode = dispatch(process.argv.slice(2), processIo());

@@ -1,0 +1,114 @@
+import { dump, load } from 'js-yaml';
+import { formatVersion } from '../api/version.js';
+import { formatFieldError, validateControlPlane } from '../api/validate.js';
+import { computeDesiredWorkloads } from '../convert/index.js';
+import { kubernetesVersionOfImage } from '../convert/images.js';
+import { parseStaticPod, type ManifestSource } from '../convert/parse.js';
+import { formatRefusal } from '../convert/refusal.js';
+import { parseCommandArgs, stringOpt } from './args.js';
+import { EXIT_OK, EXIT_REFUSED, EXIT_USAGE, type CliIo } from './io.js';
+
+export const RENDER_USAGE =
+  'usage: selfhost render --manifests DIR [--version vX.Y.Z] [-f controlplane.yaml] [--control-plane-nodes N]';
+
+/**
+ * `selfhost render --manifests /etc/kubernetes/manifests [--version v1.37.2]`: the workloads the
+ * operator would apply, as multi-document YAML on stdout; anything it refuses goes to stderr with
+ * the reason, and makes the exit code 1. Steps: 1. read every *.yaml/*.yml/*.json in DIR;
+ * 2. build the spec (-f, else defaults) and the target version (--version, else the spec's, else
+ * what the apiserver manifest runs); 3. convert; 4. print.
+ */
+export function runRender(argv: string[], io: CliIo): number {
+  const parsed = parseCommandArgs(argv, {
+    manifests: { type: 'string' },
+    version: { type: 'string' },
+    file: { type: 'string', short: 'f' },
+    'control-plane-nodes': { type: 'string' },
+  });
+  if (!parsed.ok) {
+    io.err(`${parsed.message}\n${RENDER_USAGE}`);
+    return EXIT_USAGE;
+  }
+  const dir = stringOpt(parsed.values, 'manifests');
+  const nodesText = stringOpt(parsed.values, 'control-plane-nodes') ?? '1';
+  const nodes = Number(nodesText);
+  if (dir === undefined || parsed.positionals.length > 0 || !Number.isInteger(nodes) || nodes < 1) {
+    io.err(`${RENDER_USAGE}${Number.isInteger(nodes) && nodes >= 1 ? '' : `\n--control-plane-nodes: "${nodesText}" is not a positive integer`}`);
+    return EXIT_USAGE;
+  }
+
+  let manifests: ManifestSource[];
+  try {
+    manifests = io
+      .listDir(dir)
+      .filter((name) => /\.(ya?ml|json)$/.test(name))
+      .sort()
+      .map((name) => ({ path: `${dir.replace(/\/$/, '')}/${name}`, content: io.readFile(`${dir.replace(/\/$/, '')}/${name}`) }));
+  } catch (err) {
+    io.err(`${dir}: cannot read: ${err instanceof Error ? err.message : String(err)}`);
+    return EXIT_REFUSED;
+  }
+
+  const version = stringOpt(parsed.values, 'version') ?? versionFromFile(io, parsed.values) ?? runningVersion(manifests);
+  if (version === undefined) {
+    io.err(`no target version: pass --version vX.Y.Z (no kube-apiserver manifest in ${dir} says what runs)`);
+    return EXIT_REFUSED;
+  }
+  const spec = loadSpec(io, stringOpt(parsed.values, 'file'), version);
+  if (!spec.ok) {
+    for (const line of spec.lines) io.err(line);
+    return EXIT_REFUSED;
+  }
+
+  const result = computeDesiredWorkloads({ manifests, spec: spec.value, version, controlPlaneNodes: nodes });
+  if (result.workloads.length > 0) {
+    io.out(result.workloads.map((w) => dump(w, { sortKeys: true, lineWidth: -1, noRefs: true }).trimEnd()).join('\n---\n'));
+  }
+  for (const r of result.refusals) io.err(`refused: ${formatRefusal(r)}`);
+  return result.refusals.length > 0 || result.workloads.length === 0 ? EXIT_REFUSED : EXIT_OK;
+}
+
+function versionFromFile(io: CliIo, values: Record<string, string | boolean | undefined>): string | undefined {
+  const file = stringOpt(values, 'file');
+  if (file === undefined) return undefined;
+  try {
+    const doc = load(io.readFile(file)) as { spec?: { version?: unknown } } | null;
+    return typeof doc?.spec?.version === 'string' ? doc.spec.version : undefined;
+  } catch {
+    return undefined; // loadSpec reports the problem with the file
+  }
+}
+
+/** The version the node's kube-apiserver manifest runs (its image tag). */
+function runningVersion(manifests: ManifestSource[]): string | undefined {
+  for (const m of manifests) {
+    const parsed = parseStaticPod(m);
+    if (!parsed.ok || parsed.pod.component !== 'kube-apiserver') continue;
+    const image = parsed.pod.template.spec?.containers[parsed.pod.mainIndex]?.image ?? '';
+    const v = kubernetesVersionOfImage(image);
+    if (v) return formatVersion(v);
+  }
+  return undefined;
+}
+
+/** The defaulted spec: from -f (validated like admission), else defaults with the version. */
+function loadSpec(io: CliIo, file: string | undefined, version: string) {
+  let doc: unknown = {
+    apiVersion: 'selfhost.dev/v1alpha1',
+    kind: 'ControlPlane',
+    metadata: { name: 'cluster' },
+    spec: { version },
+  };
+  if (file !== undefined) {
+    try {
+      doc = load(io.readFile(file));
+    } catch (err) {
+      return { ok: false as const, lines: [`${file}: ${err instanceof Error ? err.message : String(err)}`] };
+    }
+  }
+  const result = validateControlPlane(doc);
+  if (!result.ok) {
+    return { ok: false as const, lines: [`${file ?? '--version'}: invalid`, ...result.errors.map((e) => `  ${formatFieldError(e)}`)] };
+  }
+  return { ok: true as const, value: result.value.spec };
+}

@@ -1,0 +1,111 @@
+/**
+ * The mutator pipeline of each component: parse → these steps in order → build.
+ *
+ * Order matters where steps touch the same thing: flag changes before the user's extraArgs (the
+ * user wins), identity templating before extraArgs (an override is cluster-wide and meant as
+ * written; it may use $(HOST_IP) itself), the node-independence check after both, port sharing
+ * after extraArgs (the update strategy needs it), sorting and labels last. etcd gets no port sharing (it has none, and it never surges) and keeps its container
+ * ports: their hostPorts stop the scheduler from placing a self-hosted etcd on a node while the
+ * static etcd's mirror pod (or a checkpoint) still holds the port, a guard against two etcd
+ * processes on one data dir.
+ */
+import type { V1PodTemplateSpec } from '@kubernetes/client-node';
+import type { ComponentName } from '../api/types.js';
+import { applyFlagChanges } from './mutators/flag-changes.js';
+import { addNodeIdentityEnv, refuseNodeLocalValues, templateNodeIdentity } from './mutators/identity.js';
+import { retargetImage } from './mutators/image.js';
+import { labelForSelfHost } from './mutators/labels.js';
+import { applyExtraArgs, applyResources } from './mutators/overrides.js';
+import { placeOnControlPlane, spreadAcrossNodes, tolerateEverything } from './mutators/placement.js';
+import { disableServiceAccountToken, ensurePriorityClass, useHostNetworkDns } from './mutators/pod.js';
+import { addPortSharing, dropHostPortsForSurge } from './mutators/ports.js';
+import { dropNodeLocalProbeHosts } from './mutators/probes.js';
+import { sortFlags } from './mutators/sort.js';
+import { dropNodeLocalAnnotations, stripStaticPodFields } from './mutators/strip.js';
+import { RefusalError } from './refusal.js';
+import type { MutationContext, Mutator, PodContext } from './types.js';
+
+/** Shared head: from one node's static pod to a node-independent, retargeted pod. */
+const HEAD: readonly Mutator[] = [
+  stripStaticPodFields,
+  dropNodeLocalAnnotations,
+  retargetImage,
+  applyFlagChanges,
+  templateNodeIdentity,
+  applyExtraArgs,
+  addNodeIdentityEnv,
+  refuseNodeLocalValues,
+  applyResources,
+  dropNodeLocalProbeHosts,
+];
+
+const POD_SETTINGS: readonly Mutator[] = [useHostNetworkDns, ensurePriorityClass, disableServiceAccountToken];
+const TAIL: readonly Mutator[] = [sortFlags, labelForSelfHost];
+
+export const PIPELINES: Readonly<Record<ComponentName, readonly Mutator[]>> = {
+  etcd: [...HEAD, placeOnControlPlane, ...POD_SETTINGS, ...TAIL],
+  'kube-apiserver': [...HEAD, placeOnControlPlane, ...POD_SETTINGS, addPortSharing, dropHostPortsForSurge, ...TAIL],
+  'kube-controller-manager': [
+    ...HEAD,
+    placeOnControlPlane,
+    spreadAcrossNodes,
+    ...POD_SETTINGS,
+    addPortSharing,
+    dropHostPortsForSurge,
+    ...TAIL,
+  ],
+  'kube-scheduler': [
+    ...HEAD,
+    placeOnControlPlane,
+    spreadAcrossNodes,
+    ...POD_SETTINGS,
+    addPortSharing,
+    dropHostPortsForSurge,
+    ...TAIL,
+  ],
+  'kube-proxy': [...HEAD.filter((m) => m !== applyFlagChanges), tolerateEverything, ...POD_SETTINGS, ...TAIL],
+  cni: [...HEAD.filter((m) => m !== applyFlagChanges), tolerateEverything, ...POD_SETTINGS, ...TAIL],
+};
+
+/**
+ * What the source hash covers: the source pod without what differs between nodes or between a
+ * file and its mirror pod, flags sorted. Two control-plane nodes with the same configuration give
+ * the same hash, and the node agent can tell whether its manifest is the one a workload came from.
+ */
+export const SOURCE_NORMALISATION: readonly Mutator<PodContext>[] = [
+  stripStaticPodFields,
+  dropNodeLocalAnnotations,
+  templateNodeIdentity,
+  dropNodeLocalProbeHosts,
+  sortFlags,
+];
+
+/** The component's full pipeline. */
+export function convertTemplate(template: V1PodTemplateSpec, ctx: MutationContext): V1PodTemplateSpec {
+  return runPipeline(template, ctx, PIPELINES[ctx.component]);
+}
+
+/** Names of a component's steps, in order (documentation, tests, `selfhost render --explain`). */
+export function pipelineSteps(component: ComponentName): string[] {
+  return PIPELINES[component].map((m) => m.name);
+}
+
+/**
+ * Runs the mutators in order. A RefusalError passes through as is; anything else is a bug and is
+ * wrapped with the manifest and the step it happened in.
+ */
+export function runPipeline<C extends PodContext>(
+  template: V1PodTemplateSpec,
+  ctx: C,
+  mutators: readonly Mutator<C>[],
+): V1PodTemplateSpec {
+  return mutators.reduce((current, mutate) => {
+    try {
+      return mutate(current, ctx);
+    } catch (error) {
+      if (error instanceof RefusalError) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      throw new Error(`${ctx.manifest}: ${ctx.component}: step ${mutate.name} failed: ${message}`, { cause: error });
+    }
+  }, template);
+}
