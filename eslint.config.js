@@ -14,7 +14,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/cli/**/*.ts', 'hack/**/*.ts', '**/*.test.ts', '**/*.bench.ts'],
+    files: ['src/cli/**/*.ts', 'hack/**/*.ts', 'test/**/*.ts', 'e2e/**/*.ts', '**/*.test.ts', '**/*.bench.ts'],
     rules: { 'no-console': 'off' },
   },
 );

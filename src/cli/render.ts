@@ -64,8 +64,14 @@ export function runRender(argv: string[], io: CliIo): number {
   if (result.workloads.length > 0) {
     io.out(result.workloads.map((w) => dump(w, { sortKeys: true, lineWidth: -1, noRefs: true }).trimEnd()).join('\n---\n'));
   }
-  for (const r of result.refusals) io.err(`refused: ${formatRefusal(r)}`);
-  return result.refusals.length > 0 || result.workloads.length === 0 ? EXIT_REFUSED : EXIT_OK;
+  // Static pods of other software (kube-vip, haproxy, ...) live in the same directory; they are
+  // not selfhost's to convert, so they are reported and left alone rather than failing the run.
+  const refused = result.refusals.filter((r) => r.code !== 'NoComponent');
+  for (const r of result.refusals) {
+    if (r.code === 'NoComponent') io.err(`ignored: ${r.manifest}: not one of selfhost's components; left as a static pod`);
+  }
+  for (const r of refused) io.err(`refused: ${formatRefusal(r)}`);
+  return refused.length > 0 || result.workloads.length === 0 ? EXIT_REFUSED : EXIT_OK;
 }
 
 function versionFromFile(io: CliIo, values: Record<string, string | boolean | undefined>): string | undefined {

@@ -43,7 +43,7 @@ async function get(name: string): Promise<ControlPlane> {
 beforeAll(async () => {
   // Typed client-node calls serialize through their models, which silently drop wire-named keys
   // such as x-kubernetes-validations and enum: hand them a model built from the wire JSON.
-  const body = ObjectSerializer.deserialize(computeCrd(), 'V1CustomResourceDefinition') as V1CustomResourceDefinition;
+  const body = ObjectSerializer.deserialize(computeCrd(), 'V1CustomResourceDefinition', '') as V1CustomResourceDefinition;
   await crds.createCustomResourceDefinition({ body });
   await waitFor('CRD Established', async () => {
     const crd = await crds.readCustomResourceDefinition({ name: CRD_NAME });

@@ -5,7 +5,7 @@ export async function waitFor<T>(
   { timeoutMs = 30_000, intervalMs = 200 }: { timeoutMs?: number; intervalMs?: number } = {},
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  let last: unknown = 'never probed';
+  let last: unknown;
   for (;;) {
     try {
       const v = await probe();

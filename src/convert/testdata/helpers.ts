@@ -68,16 +68,17 @@ export interface KubeadmFixture {
 /** Every kubeadm fixture directory (one per version), so new versions are tested automatically. */
 export function kubeadmFixtures(): KubeadmFixture[] {
   const root = join(TESTDATA, 'kubeadm');
-  if (!existsSync(root)) return [];
+  // No fixtures would make every fixture-driven test pass vacuously.
+  if (!existsSync(root)) throw new Error(`no kubeadm fixtures in ${root}: run 'make fixtures'`);
   return readdirSync(root)
     .filter((d) => /^v[0-9]+\.[0-9]+\.[0-9]+$/.test(d))
     .sort()
     .map((version) => {
       const dir = join(root, version);
       const files = readdirSync(dir).sort();
-      const manifests = files
-        .filter((f) => ['etcd.yaml', 'kube-apiserver.yaml', 'kube-controller-manager.yaml', 'kube-scheduler.yaml'].includes(f))
-        .map((f) => ({ path: `${MANIFEST_DIR}/${f}`, content: readFileSync(join(dir, f), 'utf8') }));
+      const manifests = readdirSync(join(dir, 'manifests'))
+        .sort()
+        .map((f) => ({ path: `${MANIFEST_DIR}/${f}`, content: readFileSync(join(dir, 'manifests', f), 'utf8') }));
       const addon = files.find((f) => f === 'kube-proxy-addon.yaml' || f === 'kube-proxy-daemonset.yaml');
       const docs = addon === undefined ? [] : loadAll(readFileSync(join(dir, addon), 'utf8'));
       const proxyDaemonSet = docs.find(
