@@ -60,17 +60,22 @@ fixtures: ## Regenerate kubeadm static pod fixtures with real kubeadm (builds ku
 ##@ Test
 
 .PHONY: test-unit
+RESULTS := .cache/test-results
+
 test-unit: setup ## Unit tests (no cluster, seconds) with coverage.
-	npx vitest run --project unit --coverage
+	@mkdir -p $(RESULTS)
+	npx vitest run --project unit --coverage --reporter=default --reporter=json --outputFile.json=$(RESULTS)/unit.json
 
 .PHONY: test-integration
 test-integration: setup sim-bins ## Integration tests against a real etcd + kube-apiserver on loopback.
+	@mkdir -p $(RESULTS)
 	SELFHOST_K8S_BIN=$(SELFHOST_CACHE)/k8s/$(SIM_VERSION)/bin \
 	SELFHOST_ETCD_BIN=$(SELFHOST_CACHE)/etcd/$(SIM_ETCD_VERSION)/bin \
-	npx vitest run --project integration
+	npx vitest run --project integration --reporter=default --reporter=json --outputFile.json=$(RESULTS)/integration.json
 
 .PHONY: test
 test: lint verify-manifests test-unit test-integration ## Everything CI runs.
+	@node hack/test-summary.mjs $(RESULTS)/unit.json $(RESULTS)/integration.json
 
 ##@ Kubernetes binaries
 

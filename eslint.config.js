@@ -14,6 +14,11 @@ export default tseslint.config(
     },
   },
   {
+    files: ['hack/**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    rules: { 'no-console': 'off' },
+  },
+  {
     files: ['src/cli/**/*.ts', 'hack/**/*.ts', 'test/**/*.ts', 'e2e/**/*.ts', '**/*.test.ts', '**/*.bench.ts'],
     rules: { 'no-console': 'off' },
   },

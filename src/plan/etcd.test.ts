@@ -26,7 +26,7 @@ describe('etcd 3.5 → 3.6 floor', () => {
   });
 
   it.each<[string, PerNode, string]>([
-    ['a single member below the floor', { cp1: '3.5.21' }, 'etcd member(s) 3.5.21 on cp1 must run 3.5.32 or newer before moving to 3.6.5-0'],
+    ['a single member below the floor', { cp1: '3.5.21' }, 'etcd member(s) 3.5.21 on cp1 must run 3.5.32 or newer before moving to 3.6.5'],
     ['only the members below the floor are named', { cp1: '3.5.32', cp2: '3.5.21', cp3: '3.5.40', cp4: '3.5.31' }, 'etcd member(s) 3.5.21 on cp2, 3.5.31 on cp4 must run 3.5.32'],
     ['the old 3.5.20 floor is no longer enough', { cp1: '3.5.26' }, '3.5.26 on cp1'],
   ])('refuses %s, telling how to get past it', (_name, etcd, fragment) => {
@@ -38,9 +38,9 @@ describe('etcd 3.5 → 3.6 floor', () => {
   });
 
   it.each<[string, PerNode, string]>([
-    ['every member at the floor', { cp1: '3.5.32', cp2: '3.5.32' }, 'Upgrade etcd 3.5.32 → 3.6.5-0'],
-    ['members above the floor', { cp1: '3.5.40' }, 'Upgrade etcd 3.5.40 → 3.6.5-0'],
-    ['an etcd upgrade half done (members on 3.6 need no floor)', { cp1: '3.6.5', cp2: '3.5.32' }, 'Upgrade etcd 3.5.32 → 3.6.5-0'],
+    ['every member at the floor', { cp1: '3.5.32', cp2: '3.5.32' }, 'Upgrade etcd 3.5.32 → 3.6.5'],
+    ['members above the floor', { cp1: '3.5.40' }, 'Upgrade etcd 3.5.40 → 3.6.5'],
+    ['an etcd upgrade half done (members on 3.6 need no floor)', { cp1: '3.6.5', cp2: '3.5.32' }, 'Upgrade etcd 3.5.32 → 3.6.5'],
   ])('allows %s', (_name, etcd, step) => {
     const result = plan(etcd);
     if (!result.ok) throw new Error(result.message);
@@ -53,7 +53,7 @@ describe('etcd 3.5 → 3.6 floor', () => {
     expect(first.steps.map(describeStep)).toEqual(['Upgrade etcd 3.5.21 → 3.5.32']);
     const second = plan({ cp1: '3.5.32', cp2: '3.5.32' });
     if (!second.ok) throw new Error(second.message);
-    expect(second.steps.map(describeStep)[0]).toBe('Upgrade etcd 3.5.32 → 3.6.5-0');
+    expect(second.steps.map(describeStep)[0]).toBe('Upgrade etcd 3.5.32 → 3.6.5');
   });
 
   it('does not apply to patch moves within 3.5', () => {
@@ -81,13 +81,13 @@ describe('etcd 3.6 → 3.7 floor', () => {
   it('refuses the kubeadm pairing 3.6.8 → 3.7.0 until the members run 3.6.11', () => {
     const result = plan37('3.6.8');
     expect(result).toMatchObject({ ok: false, reason: 'EtcdUpgradePath' });
-    if (!result.ok) expect(result.message).toContain('3.6.8 on cp1, 3.6.8 on cp2 must run 3.6.11 or newer before moving to 3.7.0-0');
+    if (!result.ok) expect(result.message).toContain('3.6.8 on cp1, 3.6.8 on cp2 must run 3.6.11 or newer before moving to 3.7.0');
   });
 
   it('lets the override lift the members first, then the upgrade pass', () => {
     expect(plan37('3.6.8', '3.6.11', 'v1.36.4')).toMatchObject({ ok: true, steps: [{ component: 'etcd', toVersion: '3.6.11' }] });
     const result = plan37('3.6.11');
     if (!result.ok) throw new Error(result.message);
-    expect(result.steps.map(describeStep)[0]).toBe('Upgrade etcd 3.6.11 → 3.7.0-0');
+    expect(result.steps.map(describeStep)[0]).toBe('Upgrade etcd 3.6.11 → 3.7.0');
   });
 });

@@ -92,7 +92,9 @@ export function planEtcdChange(input: EtcdInput): EtcdOutcome {
 
 function computePairedEtcd(release: MinorRelease): { text: string; version: Version } | undefined {
   const version = parseEtcdVersion(release.etcdImageTag);
-  return version ? { text: release.etcdImageTag, version } : undefined;
+  // Steps speak etcd versions (`3.6.8`), as etcd reports them; the image tag's `-0` build suffix
+  // is the converter's business.
+  return version ? { text: formatEtcdVersion(version), version } : undefined;
 }
 
 /** One etcd minor at a time, and the documented patch floor before entering a minor. */

@@ -9,7 +9,7 @@ describe('planFromTo', () => {
     expect(describePlan(planFromTo('v1.36.4', 'v1.37.2', { releases: TABLE, snapshotBeforeUpgrade: true }))).toEqual([
       'Upgrade v1.36.4 → v1.37.2:',
       '1. Snapshot etcd',
-      '2. Upgrade etcd 3.6.5 → 3.6.6-0',
+      '2. Upgrade etcd 3.6.5 → 3.6.6',
       '3. Upgrade kube-apiserver v1.36.4 → v1.37.2',
       '4. Upgrade kube-controller-manager v1.36.4 → v1.37.2',
       '5. Upgrade kube-scheduler v1.36.4 → v1.37.2',

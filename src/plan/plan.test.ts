@@ -33,7 +33,7 @@ function run(c: Case) {
 }
 
 const UPGRADE_136_TO_137 = [
-  'Upgrade etcd 3.6.5 → 3.6.6-0',
+  'Upgrade etcd 3.6.5 → 3.6.6',
   'Upgrade kube-apiserver v1.36.4 → v1.37.2',
   'Upgrade kube-controller-manager v1.36.4 → v1.37.2',
   'Upgrade kube-scheduler v1.36.4 → v1.37.2',
@@ -164,7 +164,7 @@ describe('planVersionChange accepts', () => {
       target: 'v1.37.2',
       operation: 'Upgrade',
       steps: UPGRADE_136_TO_137.slice(1),
-      notes: [/^etcd stays at 3\.6\.9: it is newer than 3\.6\.6-0, the version paired with v1\.37/],
+      notes: [/^etcd stays at 3\.6\.9: it is newer than 3\.6\.6, the version paired with v1\.37/],
     },
     {
       name: 'etcd override: the step goes to the override, not the pairing',
@@ -187,7 +187,7 @@ describe('planVersionChange accepts', () => {
       observed: cluster({ api: { cp1: 'v1.37.2', cp2: 'v1.37.2' }, kcm: { cp1: 'v1.37.2' }, sched: { cp1: 'v1.37.2' }, proxy: 'v1.37.2', etcd: { cp1: '3.6.6', cp2: '3.6.4' } }),
       target: 'v1.37.2',
       operation: 'Upgrade',
-      steps: ['Upgrade etcd 3.6.4 → 3.6.6-0'],
+      steps: ['Upgrade etcd 3.6.4 → 3.6.6'],
     },
     {
       name: 'abort: back to where the running upgrade started, reverse order, etcd untouched',
@@ -211,7 +211,7 @@ describe('planVersionChange accepts', () => {
       extra: { ...ABORT_FROM_136, snapshotBeforeUpgrade: true },
       operation: 'Rollback',
       steps: ['Downgrade kube-apiserver v1.37.2 → v1.36.4'],
-      notes: [/^etcd stays at 3\.6\.6: it is newer than 3\.6\.5-0, the version paired with v1\.36, and etcd is never downgraded$/],
+      notes: [/^etcd stays at 3\.6\.6: it is newer than 3\.6\.5, the version paired with v1\.36, and etcd is never downgraded$/],
     },
     {
       name: 'patch downgrade needs no upgrade in progress; reverse order; etcd kept',
@@ -224,7 +224,7 @@ describe('planVersionChange accepts', () => {
         'Downgrade kube-controller-manager v1.37.2 → v1.37.1',
         'Downgrade kube-apiserver v1.37.2 → v1.37.1',
       ],
-      notes: [/^etcd stays at 3\.6\.7: it is newer than 3\.6\.6-0, the version paired with v1\.37, and etcd is never downgraded$/],
+      notes: [/^etcd stays at 3\.6\.7: it is newer than 3\.6\.6, the version paired with v1\.37, and etcd is never downgraded$/],
     },
     {
       name: 'a rollback does not upgrade etcd even when the pairing is newer',
@@ -233,7 +233,7 @@ describe('planVersionChange accepts', () => {
       components: ['etcd', 'kube-apiserver'],
       operation: 'Rollback',
       steps: ['Downgrade kube-apiserver v1.37.2 → v1.37.1'],
-      notes: [/^etcd stays at 3\.6\.1: a rollback does not change etcd \(3\.6\.6-0 waits for the next upgrade\)$/],
+      notes: [/^etcd stays at 3\.6\.1: a rollback does not change etcd \(3\.6\.6 waits for the next upgrade\)$/],
     },
     {
       name: 'a component patch-ahead of the target makes it a rollback, in reverse order',
@@ -470,7 +470,7 @@ describe('planVersionChange refuses', () => {
       observed: cluster({ api: { cp1: 'v1.36.4' }, etcd: { cp1: '3.4.30' } }),
       target: 'v1.37.2',
       reason: 'EtcdMinorSkip',
-      says: ['etcd member 3.4.30 on cp1', '3.6.6-0', '2 minors ahead', 'one minor at a time'],
+      says: ['etcd member 3.4.30 on cp1', 'cannot move to 3.6.6 ', '2 minors ahead', 'one minor at a time'],
     },
     {
       name: 'an etcd major change',
@@ -518,7 +518,7 @@ describe('planVersionChange result', () => {
       state: 'Pending',
       message: 'etcd snapshot before the upgrade (spec.etcd.snapshotBeforeUpgrade)',
     });
-    expect(result.steps[1]).toEqual({ component: 'etcd', action: 'Upgrade', fromVersion: '3.6.5', toVersion: '3.6.6-0', state: 'Pending' });
+    expect(result.steps[1]).toEqual({ component: 'etcd', action: 'Upgrade', fromVersion: '3.6.5', toVersion: '3.6.6', state: 'Pending' });
   });
 
   it('does not depend on the order instances are reported in', () => {
