@@ -42,27 +42,22 @@ const HEAD: readonly Mutator[] = [
 const POD_SETTINGS: readonly Mutator[] = [useHostNetworkDns, ensurePriorityClass, disableServiceAccountToken];
 const TAIL: readonly Mutator[] = [sortFlags, labelForSelfHost];
 
+/** controller-manager and scheduler: leader-elected Deployments spread across control-plane nodes. */
+const LEADER_ELECTED: readonly Mutator[] = [
+  ...HEAD,
+  placeOnControlPlane,
+  spreadAcrossNodes,
+  ...POD_SETTINGS,
+  addPortSharing,
+  dropHostPortsForSurge,
+  ...TAIL,
+];
+
 export const PIPELINES: Readonly<Record<ComponentName, readonly Mutator[]>> = {
   etcd: [...HEAD, placeOnControlPlane, ...POD_SETTINGS, ...TAIL],
   'kube-apiserver': [...HEAD, placeOnControlPlane, ...POD_SETTINGS, addPortSharing, dropHostPortsForSurge, ...TAIL],
-  'kube-controller-manager': [
-    ...HEAD,
-    placeOnControlPlane,
-    spreadAcrossNodes,
-    ...POD_SETTINGS,
-    addPortSharing,
-    dropHostPortsForSurge,
-    ...TAIL,
-  ],
-  'kube-scheduler': [
-    ...HEAD,
-    placeOnControlPlane,
-    spreadAcrossNodes,
-    ...POD_SETTINGS,
-    addPortSharing,
-    dropHostPortsForSurge,
-    ...TAIL,
-  ],
+  'kube-controller-manager': LEADER_ELECTED,
+  'kube-scheduler': LEADER_ELECTED,
   'kube-proxy': [...HEAD.filter((m) => m !== applyFlagChanges), tolerateEverything, ...POD_SETTINGS, ...TAIL],
   cni: [...HEAD.filter((m) => m !== applyFlagChanges), tolerateEverything, ...POD_SETTINGS, ...TAIL],
 };
