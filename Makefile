@@ -77,6 +77,27 @@ test-integration: setup sim-bins ## Integration tests against a real etcd + kube
 test: lint verify-manifests test-unit test-integration ## Everything CI runs.
 	@node hack/test-summary.mjs $(RESULTS)/unit.json $(RESULTS)/integration.json
 
+##@ Test bed
+
+TIER ?= sim
+VERSION ?= $(shell source hack/versions.sh && echo $$DEFAULT_VERSION)
+export VERSION
+
+.PHONY: cluster-up
+cluster-up: ## Start a test cluster: TIER=sim (host processes + kwok) or TIER=node (real kubeadm node) [VERSION=...].
+	$(MAKE) cluster-up-$(TIER)
+
+.PHONY: cluster-down
+cluster-down: ## Stop every test cluster this checkout started and restore the host.
+	$(MAKE) cluster-down-sim cluster-down-node
+
+# The test harness is TypeScript; humans' `make cluster-up` runs its compiled form.
+.PHONY: tsbuild
+tsbuild: setup
+	npx tsc -p tsconfig.json --outDir .cache/tsbuild
+
+-include mk/*.mk
+
 ##@ Kubernetes binaries
 
 .PHONY: sim-bins
@@ -85,7 +106,8 @@ sim-bins: ## Build the integration tier's kube-apiserver and etcd (cached, pinne
 	hack/build-etcd.sh $(SIM_ETCD_VERSION)
 
 .PHONY: k8s-bins
-k8s-bins: ## Build Kubernetes binaries for VERSION (default: every fixture version's kubeadm).
+k8s-bins: ## Build every pinned Kubernetes version's binaries and paired etcd [VERSIONS="v1.37.2 ..."].
 	source hack/versions.sh; \
-	if [ -n "$(VERSION)" ]; then hack/build-k8s.sh $(VERSION); \
-	else for v in $$FIXTURE_VERSIONS; do hack/build-k8s.sh $$v kubeadm; done; fi
+	for v in $${VERSIONS:-$$TESTBED_VERSIONS}; do \
+	  hack/build-k8s.sh $$v; hack/build-etcd.sh $$(etcd_version_for $$v); \
+	done
