@@ -3,20 +3,16 @@
  * as the TypeScript mirrors `selfhost validate` and the operator use.
  */
 import { readFileSync } from 'node:fs';
-import { ApiextensionsV1Api, CustomObjectsApi, type V1CustomResourceDefinition } from '@kubernetes/client-node';
-// Not re-exported by the package root; the models' own (de)serializer.
-import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
+import { CustomObjectsApi } from '@kubernetes/client-node';
 import fc from 'fast-check';
 import { load } from 'js-yaml';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { computeCrd, CRD_NAME } from '../../src/api/crd.js';
 import { API_GROUP, API_VERSION, PLURAL, type ControlPlane } from '../../src/api/types.js';
 import { validateControlPlane } from '../../src/api/validate.js';
+import { ensureControlPlaneCrd } from '../support/crd.js';
 import { kubeConfigFrom, rejectionOf } from '../support/kube.js';
-import { waitFor } from '../support/wait.js';
 
 const kc = kubeConfigFrom(inject('kubeconfig'));
-const crds = kc.makeApiClient(ApiextensionsV1Api);
 const objects = kc.makeApiClient(CustomObjectsApi);
 const base = { group: API_GROUP, version: API_VERSION, plural: PLURAL };
 
@@ -40,21 +36,7 @@ async function get(name: string): Promise<ControlPlane> {
   return (await objects.getClusterCustomObject({ ...base, name })) as ControlPlane;
 }
 
-beforeAll(async () => {
-  // Typed client-node calls serialize through their models, which silently drop wire-named keys
-  // such as x-kubernetes-validations and enum: hand them a model built from the wire JSON.
-  const body = ObjectSerializer.deserialize(computeCrd(), 'V1CustomResourceDefinition', '') as V1CustomResourceDefinition;
-  await crds.createCustomResourceDefinition({ body });
-  await waitFor('CRD Established', async () => {
-    const crd = await crds.readCustomResourceDefinition({ name: CRD_NAME });
-    return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? true : undefined;
-  });
-  // Discovery of the new resource lags Established by a moment.
-  await waitFor('ControlPlane resource served', async () => {
-    await objects.listClusterCustomObject(base);
-    return true;
-  });
-});
+beforeAll(() => ensureControlPlaneCrd(kc));
 
 describe('creating ControlPlanes', () => {
   const cases: [string, (cp: ControlPlane) => void][] = [
