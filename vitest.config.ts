@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// Projects: unit (no cluster, seconds); integration (a real etcd + kube-apiserver on loopback).
+// Projects: unit (no cluster, seconds); integration (tier sim: real etcd, kube-apiserver,
+// controller-manager and scheduler on loopback, kwok nodes).
 // e2e (tier node) joins with the test bed. A tier that cannot start fails the run.
 export default defineConfig({
   test: {
@@ -18,6 +19,8 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['test/integration/global-setup.ts'],
+          // Every file prints the sim components' log tails when one of its tests fails.
+          setupFiles: ['test/integration/setup-logs.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // One apiserver is shared; files run one after another.
