@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'coverage/**', 'node_modules/**', '.cluster/**'] },
+  { ignores: ['dist/**', 'coverage/**', 'node_modules/**', '.cluster/**', '.cache/**'] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {
