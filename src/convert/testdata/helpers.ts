@@ -13,6 +13,7 @@ import type { MinorRelease } from '../../versions/table.js';
 import type { ManifestSource } from '../parse.js';
 import { parseStaticPod } from '../parse.js';
 import type { MutationContext, Mutator, NodeIdentity, PodContext, StaticPod } from '../types.js';
+import { validateControlPlane } from '../../api/validate.js';
 
 export const TESTDATA = dirname(fileURLToPath(import.meta.url));
 export const MANIFEST_DIR = '/etc/kubernetes/manifests';
@@ -43,19 +44,16 @@ export const TEST_RELEASES: readonly MinorRelease[] = [
 /** The same table without flag changes: kubeadm's own output does not change flags between these minors. */
 export const PLAIN_RELEASES: readonly MinorRelease[] = TEST_RELEASES.map((r) => ({ ...r, flagChanges: {} }));
 
-/** A defaulted ControlPlaneSpec, as src/api's defaults would produce. */
+/** A defaulted ControlPlaneSpec: what src/api's defaulting makes of a bare version (not a copy of it). */
 export function makeSpec(overrides: Partial<ControlPlaneSpec> = {}): ControlPlaneSpec {
-  return {
-    version: 'v1.35.5',
-    mode: 'SelfHosted',
-    imageRepository: 'registry.k8s.io',
-    paused: false,
-    components: ['cni', 'kube-proxy', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd'],
-    etcd: { snapshotBeforeUpgrade: true, snapshotRetention: 3 },
-    cni: { namespace: 'kube-system' },
-    upgrade: { healthTimeout: '5m', autoRollback: true },
-    ...overrides,
-  };
+  const defaulted = validateControlPlane({
+    apiVersion: 'selfhost.dev/v1alpha1',
+    kind: 'ControlPlane',
+    metadata: { name: 'cluster' },
+    spec: { version: 'v1.35.5' },
+  });
+  if (!defaulted.ok) throw new Error(`default spec is invalid: ${JSON.stringify(defaulted.errors)}`);
+  return { ...defaulted.value.spec, ...overrides };
 }
 
 export interface KubeadmFixture {
