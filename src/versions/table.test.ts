@@ -28,3 +28,14 @@ describe('RELEASES', () => {
     expect(releaseFor(mustParseVersion('v1.20.0'))).toBeUndefined();
   });
 });
+
+// hack/versions.sh pairs etcd for the shell build scripts; it must say what the table says.
+describe('hack/versions.sh etcd pairing', () => {
+  const script = readFileSync(fileURLToPath(new URL('../../hack/versions.sh', import.meta.url)), 'utf8');
+  const pairs = [...script.matchAll(/v1\.(\d+)\.\*\) echo (\S+) ;;/g)].map((m) => [`1.${m[1]}`, m[2]] as const);
+  it('lists at least the test-bed minors', () => expect(pairs.length).toBeGreaterThanOrEqual(2));
+  it.each(pairs)('v%s → etcd %s matches the table', (minor, etcd) => {
+    const release = RELEASES.find((r) => r.minor === minor);
+    expect(release?.etcdImageTag).toBe(`${etcd}-0`);
+  });
+});
