@@ -17,7 +17,12 @@ import {
   type V1Service,
 } from '@kubernetes/client-node';
 
-export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** The checkout: two levels up when running compiled from .cache/tsbuild/e2e (bench-pivot). */
+export const REPO = ((): string => {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const up = path.resolve(here, '..');
+  return path.basename(path.dirname(up)) === '.cache' ? path.resolve(up, '..', '..') : up;
+})();
 export const STATE = path.join(REPO, '.cluster', 'node');
 export const KUBECONFIG = path.join(STATE, 'kubeconfig');
 export const BASELINE = path.join(REPO, '.cluster', 'node-baseline', 'snapshot.txt');

@@ -60,7 +60,7 @@ node-check: ## Show what differs on the host from its record taken before cluste
 E2E_RESULTS := .cache/test-results
 
 .PHONY: e2e-node
-e2e-node: setup node-deps node-bins ## The e2e suite on tier node (starts the node; tears it down after unless SELFHOST_E2E_KEEP=1).
+e2e-node: setup build node-deps node-bins image ## The e2e suite on tier node (starts the node; tears it down after unless SELFHOST_E2E_KEEP=1).
 	@mkdir -p $(E2E_RESULTS)
 	npx vitest run --project e2e --reporter=default --reporter=json --outputFile.json=$(E2E_RESULTS)/e2e.json
 
@@ -68,6 +68,10 @@ e2e-node: setup node-deps node-bins ## The e2e suite on tier node (starts the no
 e2e-node-smoke: setup node-deps node-bins ## The node tier's smoke test only (for `make test`).
 	@mkdir -p $(E2E_RESULTS)
 	npx vitest run --project e2e e2e/node-smoke.test.ts --reporter=default --reporter=json --outputFile.json=$(E2E_RESULTS)/e2e-smoke.json
+
+.PHONY: bench-pivot
+bench-pivot: setup build tsbuild node-deps node-bins image ## Benchmark: one fresh pivot on tier node; prints wall time, handovers, API gaps, idle cost.
+	node .cache/tsbuild/e2e/bench-pivot.js
 
 .PHONY: node-stats
 node-stats: ## Memory of the running node tier (RSS per component, kubepods cgroup usage).

@@ -1,14 +1,20 @@
 import { EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
+import { runAgent } from './agent.js';
+import { runGate } from './gate.js';
 import { runPlan } from './plan.js';
 import { runRender } from './render.js';
+import { runOperator } from './run.js';
 import { runValidate } from './validate.js';
 
-type Command = (argv: string[], io: CliIo) => number;
+type Command = (argv: string[], io: CliIo) => number | Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   validate: { run: runValidate, summary: 'check a ControlPlane file as admission would (offline)' },
   render: { run: runRender, summary: 'print the workloads the operator would create from static pod manifests' },
   plan: { run: runPlan, summary: 'print the ordered upgrade steps between two versions, or the refusal' },
+  run: { run: runOperator, summary: 'run the operator (reconciles the ControlPlane; leader-elected)' },
+  agent: { run: runAgent, summary: 'run the node agent (retires/restores static manifests on this node)' },
+  gate: { run: runGate, summary: 'wait until a static component is gone from this node (init container)' },
 };
 
 export function usage(): string {
@@ -22,7 +28,7 @@ export function usage(): string {
 }
 
 /** Runs `selfhost <command> ...` and returns the exit code. */
-export function dispatch(argv: string[], io: CliIo): number {
+export function dispatch(argv: string[], io: CliIo): number | Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     io.out(usage());

@@ -2,4 +2,4 @@
 import { dispatch } from './dispatch.js';
 import { processIo } from './io.js';
 
-process.exitCode = dispatch(process.argv.slice(2), processIo());
+process.exitCode = await dispatch(process.argv.slice(2), processIo());

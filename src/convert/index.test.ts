@@ -508,6 +508,7 @@ describe('computeDesiredWorkloads: refusals and selection', () => {
       'useHostNetworkDns',
       'ensurePriorityClass',
       'disableServiceAccountToken',
+      'addEtcdHandoverGate',
       'sortFlags',
       'labelForSelfHost',
     ]);

@@ -35,6 +35,8 @@ export interface ComputeDesiredWorkloadsInput {
   readonly node?: NodeIdentity;
   /** Release table; default the built-in one (tests pass their own). */
   readonly releases?: readonly MinorRelease[];
+  /** Image of `selfhost gate` for etcd's handover gate (see mutators/handover-gate.ts). */
+  readonly handoverGateImage?: string;
 }
 
 /** One converted component: what the operator applies and what the node agent needs. */
@@ -212,6 +214,7 @@ export function computeDesiredWorkloads(input: ComputeDesiredWorkloadsInput): Co
       target,
       source,
       releases,
+      ...(input.handoverGateImage === undefined ? {} : { handoverGateImage: input.handoverGateImage }),
     };
     try {
       const template = convertTemplate(pod.template, ctx);

@@ -4,10 +4,9 @@
  * Order matters where steps touch the same thing: flag changes before the user's extraArgs (the
  * user wins), identity templating before extraArgs (an override is cluster-wide and meant as
  * written; it may use $(HOST_IP) itself), the node-independence check after both, port sharing
- * after extraArgs (the update strategy needs it), sorting and labels last. etcd gets no port sharing (it has none, and it never surges) and keeps its container
- * ports: their hostPorts stop the scheduler from placing a self-hosted etcd on a node while the
- * static etcd's mirror pod (or a checkpoint) still holds the port, a guard against two etcd
- * processes on one data dir.
+ * after extraArgs (the update strategy needs it), sorting and labels last. etcd gets no port sharing
+ * (it never surges); with a gate image it gets the handover gate instead (mutators/handover-gate.ts:
+ * the guard against two etcd processes on one data dir), which also drops its container ports.
  */
 import type { V1PodTemplateSpec } from '@kubernetes/client-node';
 import type { ComponentName } from '../api/types.js';
@@ -18,6 +17,7 @@ import { labelForSelfHost } from './mutators/labels.js';
 import { applyExtraArgs, applyResources } from './mutators/overrides.js';
 import { placeOnControlPlane, spreadAcrossNodes, tolerateEverything } from './mutators/placement.js';
 import { disableServiceAccountToken, ensurePriorityClass, useHostNetworkDns } from './mutators/pod.js';
+import { addEtcdHandoverGate } from './mutators/handover-gate.js';
 import { addPortSharing, dropHostPortsForSurge } from './mutators/ports.js';
 import { dropNodeLocalProbeHosts } from './mutators/probes.js';
 import { sortFlags } from './mutators/sort.js';
@@ -54,7 +54,7 @@ const LEADER_ELECTED: readonly Mutator[] = [
 ];
 
 export const PIPELINES: Readonly<Record<ComponentName, readonly Mutator[]>> = {
-  etcd: [...HEAD, placeOnControlPlane, ...POD_SETTINGS, ...TAIL],
+  etcd: [...HEAD, placeOnControlPlane, ...POD_SETTINGS, addEtcdHandoverGate, ...TAIL],
   'kube-apiserver': [...HEAD, placeOnControlPlane, ...POD_SETTINGS, addPortSharing, dropHostPortsForSurge, ...TAIL],
   'kube-controller-manager': LEADER_ELECTED,
   'kube-scheduler': LEADER_ELECTED,

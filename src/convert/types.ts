@@ -76,6 +76,11 @@ export interface MutationContext extends PodContext {
   /** Kubernetes version the source runs (for etcd: the cluster's, see index.ts). */
   readonly source: Version | undefined;
   readonly releases: readonly MinorRelease[];
+  /**
+   * Image of `selfhost gate`: when set, etcd gets the handover gate (mutators/handover-gate.ts).
+   * The operator always sets it; `selfhost render` leaves it out unless asked.
+   */
+  readonly handoverGateImage?: string;
 }
 
 /**

@@ -1,0 +1,40 @@
+# syntax=docker/dockerfile:1
+# selfhost's image for people with a container engine (docker build / buildah bud / kaniko):
+#   docker build -t localhost/selfhost/selfhost:dev .
+# The test bed does not use it: it has no engine and builds the same layout by hand
+# (hack/images/selfhost.sh, `make image`). One image runs the operator (`run`), the node agent
+# (`agent`) and etcd's handover gate (`gate`); the pod supplies the arguments.
+
+# Must equal .nvmrc (src/deploy.test.ts checks it).
+ARG NODE_VERSION=24.21.0
+
+# Production dependencies only, without type declarations and source maps (never loaded).
+FROM node:${NODE_VERSION}-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && find node_modules -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \) -delete
+
+# Compile src/ with the dev dependencies (typescript, @types/node).
+FROM node:${NODE_VERSION}-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN node_modules/.bin/tsc -p tsconfig.build.json --sourceMap false
+
+FROM node:${NODE_VERSION}-slim
+# A name for the numeric user (the official image's `node` user is 1000; ours is 65532, as in the
+# locally built image and deploy/manager/operator.yaml).
+RUN echo 'nonroot:x:65532:65532:nonroot:/nonexistent:/usr/sbin/nologin' >> /etc/passwd \
+ && echo 'nonroot:x:65532:' >> /etc/group
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=build /src/package.json ./package.json
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /src/dist ./dist
+# Non-root by default; the agent's pod sets runAsUser: 0 (it rewrites root-owned files in
+# /etc/kubernetes). node as PID 1 is fine: selfhost handles SIGTERM and SIGINT itself.
+USER 65532:65532
+ENTRYPOINT ["node", "/app/dist/cli/main.js"]

@@ -1,0 +1,174 @@
+/**
+ * The contract between the operator and the node agent, through the API (no SSH, no exec).
+ *
+ * One ConfigMap per control-plane node, `kube-system/selfhost-agent-<node>`, with two keys owned by
+ * two server-side-apply field managers, so neither side can clobber the other:
+ *   - `desired.json` (manager `selfhost`, the operator): what each static manifest on that node
+ *     should look like — its original, the port-sharing variant, or retired (absent from the
+ *     manifest directory).
+ *   - `observed.json` (manager `selfhost-agent`, the agent): what is on disk — every manifest in the
+ *     directory and every backup, with sha256 and content — and which desired state it last acted on.
+ *
+ * Why contents travel: once a static manifest is retired its mirror pod is gone, yet the operator
+ * still converts the original (the same source gives byte-identical desired workloads on every
+ * pass). The backup the agent keeps is that original.
+ *
+ * Files on the node (docs/design.md "What stays on disk"):
+ *   <manifestDir>/<file>      active static manifests (kubelet runs them)
+ *   <backupDir>/<file>        the original of every manifest selfhost changed or retired, written
+ *                             once before the first change, never overwritten with other content
+ */
+export const AGENT_CONFIGMAP_PREFIX = 'selfhost-agent-';
+export const AGENT_DESIRED_KEY = 'desired.json';
+export const AGENT_OBSERVED_KEY = 'observed.json';
+export const AGENT_FIELD_MANAGER = 'selfhost-agent';
+/** Label on the agent ConfigMaps: the node they belong to. */
+export const LABEL_AGENT_NODE = 'selfhost.dev/node';
+export const DEFAULT_BACKUP_DIR = '/etc/kubernetes/selfhost/backup';
+
+export function agentConfigMapName(node: string): string {
+  return `${AGENT_CONFIGMAP_PREFIX}${node}`;
+}
+
+/**
+ * What one static manifest should be:
+ *  - Original: the backup's content (or the file as it is when selfhost never changed it);
+ *  - Prepared: `content` (the original with --permit-port-sharing, see convert/port-sharing-prep);
+ *  - Retired: no file in the manifest directory; the backup holds the original.
+ */
+export type ManifestState = 'Original' | 'Prepared' | 'Retired';
+
+export interface DesiredManifest {
+  /** Absolute path in the manifest directory, e.g. /etc/kubernetes/manifests/etcd.yaml. */
+  path: string;
+  state: ManifestState;
+  /**
+   * sha256 (hex) of the original file. The agent backs up and changes a file only when the file
+   * (or its existing backup) has exactly this hash; otherwise it reports a conflict and leaves it.
+   */
+  originalSha256: string;
+  /** The file content for state Prepared. */
+  content?: string;
+}
+
+export interface AgentDesired {
+  /** Sorted by path. Manifests not listed are never touched. */
+  manifests: DesiredManifest[];
+}
+
+export interface ObservedFile {
+  /** Path of the manifest (for a backup: the manifest path it backs up). */
+  path: string;
+  sha256: string;
+  content: string;
+}
+
+export interface AgentConflict {
+  path: string;
+  message: string;
+}
+
+export interface AgentObserved {
+  node: string;
+  /** sha256 of the desired.json text the agent last finished acting on ('' before any). */
+  desiredSha256: string;
+  /** Every regular, non-hidden file in the manifest directory, sorted by path. */
+  manifests: ObservedFile[];
+  /** Every backup, sorted by path. */
+  backups: ObservedFile[];
+  /** Desired entries the agent refused to act on, sorted by path. */
+  conflicts: AgentConflict[];
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const STATES: readonly string[] = ['Original', 'Prepared', 'Retired'] satisfies ManifestState[];
+
+/** Parses desired.json; an error names the field and value. */
+export function parseAgentDesired(text: string): AgentDesired {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${AGENT_DESIRED_KEY}: not JSON`, { cause: err });
+  }
+  if (!isRecord(raw) || !Array.isArray(raw['manifests'])) {
+    throw new Error(`${AGENT_DESIRED_KEY}: manifests: Required value: an array`);
+  }
+  const manifests = raw['manifests'].map((m: unknown, i): DesiredManifest => {
+    const at = `${AGENT_DESIRED_KEY}: manifests[${i}]`;
+    if (!isRecord(m)) throw new Error(`${at}: Invalid value: ${JSON.stringify(m)}: an object`);
+    const { path, state, originalSha256, content } = m;
+    if (typeof path !== 'string' || !path.startsWith('/')) {
+      throw new Error(`${at}.path: Invalid value: ${JSON.stringify(path)}: an absolute path`);
+    }
+    if (typeof state !== 'string' || !STATES.includes(state)) {
+      throw new Error(`${at}.state: Unsupported value: ${JSON.stringify(state)}: supported values: ${STATES.join(', ')}`);
+    }
+    if (typeof originalSha256 !== 'string' || !/^[0-9a-f]{64}$/.test(originalSha256)) {
+      throw new Error(`${at}.originalSha256: Invalid value: ${JSON.stringify(originalSha256)}: 64 lowercase hex digits`);
+    }
+    if (state === 'Prepared' && typeof content !== 'string') {
+      throw new Error(`${at}.content: Required value: state Prepared needs the file content`);
+    }
+    return {
+      path,
+      state: state as ManifestState,
+      originalSha256,
+      ...(typeof content === 'string' ? { content } : {}),
+    };
+  });
+  return { manifests };
+}
+
+function parseFiles(v: unknown, at: string): ObservedFile[] {
+  if (!Array.isArray(v)) throw new Error(`${at}: Required value: an array`);
+  return v.map((f: unknown, i) => {
+    if (!isRecord(f) || typeof f['path'] !== 'string' || typeof f['sha256'] !== 'string' || typeof f['content'] !== 'string') {
+      throw new Error(`${at}[${i}]: Invalid value: needs path, sha256 and content strings`);
+    }
+    return { path: f['path'], sha256: f['sha256'], content: f['content'] };
+  });
+}
+
+/** Parses observed.json; an error names the field. */
+export function parseAgentObserved(text: string): AgentObserved {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${AGENT_OBSERVED_KEY}: not JSON`, { cause: err });
+  }
+  if (!isRecord(raw)) throw new Error(`${AGENT_OBSERVED_KEY}: Invalid value: an object`);
+  const { node, desiredSha256, conflicts } = raw;
+  if (typeof node !== 'string') throw new Error(`${AGENT_OBSERVED_KEY}: node: Required value`);
+  if (typeof desiredSha256 !== 'string') throw new Error(`${AGENT_OBSERVED_KEY}: desiredSha256: Required value`);
+  if (!Array.isArray(conflicts)) throw new Error(`${AGENT_OBSERVED_KEY}: conflicts: Required value: an array`);
+  return {
+    node,
+    desiredSha256,
+    manifests: parseFiles(raw['manifests'], `${AGENT_OBSERVED_KEY}: manifests`),
+    backups: parseFiles(raw['backups'], `${AGENT_OBSERVED_KEY}: backups`),
+    conflicts: conflicts.map((c: unknown, i) => {
+      if (!isRecord(c) || typeof c['path'] !== 'string' || typeof c['message'] !== 'string') {
+        throw new Error(`${AGENT_OBSERVED_KEY}: conflicts[${i}]: Invalid value: needs path and message strings`);
+      }
+      return { path: c['path'], message: c['message'] };
+    }),
+  };
+}
+
+/** Deterministic serialisation (the contract is compared by hash, so key order matters). */
+export function formatAgentDesired(desired: AgentDesired): string {
+  const manifests = [...desired.manifests]
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+    .map((m) => ({
+      ...(m.content === undefined ? {} : { content: m.content }),
+      originalSha256: m.originalSha256,
+      path: m.path,
+      state: m.state,
+    }));
+  return JSON.stringify({ manifests });
+}

@@ -1,0 +1,80 @@
+/**
+ * The etcd handover gate: the self-hosted etcd pod is created, scheduled and admitted while the
+ * static etcd still runs, but its etcd starts only after the static one is gone.
+ *
+ * Why not the scheduler's hostPort check: once the static etcd stops, the apiserver has no
+ * storage, so neither the mirror pod's deletion nor the new pod's binding can be written — a pod
+ * that waits to be *scheduled* until the static etcd is gone waits forever. The pod must already
+ * be bound and running its init container when the static manifest is retired. The init container
+ * (`selfhost gate`, hostNetwork like the pod) waits until the static manifest is absent and
+ * nothing listens on etcd's client and peer ports; only then does the kubelet start etcd. etcd's
+ * own locks (WAL file lock, bbolt flock) remain a last line of defence.
+ *
+ * Steps:
+ *  1. drop container ports (they would block scheduling next to the mirror pod, see above);
+ *  2. add the init container with the manifest directory mounted read-only.
+ */
+import type { V1Container, V1PodTemplateSpec, V1Volume } from '@kubernetes/client-node';
+import { containersOf, mainFlagsOf } from '../container.js';
+import { effectiveFlagValue } from '../flags.js';
+import type { MutationContext } from '../types.js';
+import { dropHostPortsForSurge } from './ports.js';
+
+export const GATE_CONTAINER = 'handover-gate';
+export const GATE_VOLUME = 'selfhost-static-manifests';
+
+/** Ports of a comma-separated URL list (`https://10.0.0.1:2379,https://127.0.0.1:2379`). */
+export function computeUrlPorts(urls: string | undefined | null, fallback: number): number[] {
+  if (urls === undefined || urls === null || urls === '') return [fallback];
+  const ports = new Set<number>();
+  for (const url of urls.split(',')) {
+    const m = /:([0-9]+)\/?$/.exec(url.trim());
+    ports.add(m ? Number(m[1]) : fallback);
+  }
+  return [...ports].sort((a, b) => a - b);
+}
+
+function directoryOf(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i <= 0 ? '/' : path.slice(0, i);
+}
+
+export function addEtcdHandoverGate(template: V1PodTemplateSpec, ctx: MutationContext): V1PodTemplateSpec {
+  const image = ctx.handoverGateImage;
+  if (image === undefined || ctx.component !== 'etcd') return template;
+  const flags = mainFlagsOf(template, ctx);
+  const ports = [
+    ...computeUrlPorts(effectiveFlagValue(flags, 'listen-client-urls'), 2379),
+    ...computeUrlPorts(effectiveFlagValue(flags, 'listen-peer-urls'), 2380),
+  ];
+  const dir = directoryOf(ctx.manifest);
+  const withoutPorts = dropHostPortsForSurge(template);
+  const gate: V1Container = {
+    name: GATE_CONTAINER,
+    image,
+    imagePullPolicy: 'IfNotPresent',
+    args: ['gate', `--absent=${ctx.manifest}`, ...[...new Set(ports)].map((p) => `--port=${p}`)],
+    // Root without capabilities: reads a root-owned directory as its owner, nothing more.
+    securityContext: {
+      runAsUser: 0,
+      runAsNonRoot: false,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    },
+    volumeMounts: [{ name: GATE_VOLUME, mountPath: dir, readOnly: true }],
+  };
+  const volume: V1Volume = { name: GATE_VOLUME, hostPath: { path: dir, type: 'Directory' } };
+  const spec = withoutPorts.spec;
+  if (spec === undefined) return withoutPorts;
+  const others = (spec.initContainers ?? []).filter((c) => c.name !== GATE_CONTAINER);
+  return {
+    ...withoutPorts,
+    spec: {
+      ...spec,
+      containers: containersOf(withoutPorts),
+      initContainers: [gate, ...others],
+      volumes: [...(spec.volumes ?? []).filter((v) => v.name !== GATE_VOLUME), volume],
+    },
+  };
+}

@@ -1,0 +1,171 @@
+/**
+ * What the cluster should look like for the pivot (pure): the workloads of every managed
+ * component, converted from the original static manifests the agent reports, the adopted
+ * kube-proxy/CNI DaemonSets, and the agent's own DaemonSet.
+ *
+ * The source is the originals: a manifest's backup when the agent has one (it was changed or
+ * retired), else the file as it is. So the same cluster gives byte-identical desired objects on
+ * every pass, before, during and after the pivot.
+ */
+import { createHash } from 'node:crypto';
+import type { V1DaemonSet } from '@kubernetes/client-node';
+import type { AgentObserved, ObservedFile } from '../api/agent.js';
+import { SYSTEM_NAMESPACE } from '../api/constants.js';
+import { COMPONENTS, type ComponentName } from '../api/types.js';
+import {
+  computeDesiredAdoptedDaemonSet,
+  computeDesiredWorkloads,
+  findCniDaemonSet,
+  type ConvertedComponent,
+  type Refusal,
+} from '../convert/index.js';
+import { makeRefusal } from '../convert/refusal.js';
+import type { JsonObject } from '../kube/client.js';
+import { computeDesiredAgentDaemonSet } from './agent-daemonset.js';
+import { nameOf, workloadKey, type Snapshot } from './snapshot.js';
+
+export interface StaticSource {
+  /** Manifest path on the node. */
+  readonly path: string;
+  readonly originalContent: string;
+  readonly originalSha256: string;
+  /** The port-sharing variant, when it differs from the original. */
+  readonly preparedContent?: string;
+  readonly preparedSha256?: string;
+}
+
+export interface DesiredComponent {
+  readonly name: ComponentName;
+  readonly kind: 'DaemonSet' | 'Deployment';
+  readonly workloadName: string;
+  readonly object: JsonObject;
+  readonly templateHash: string;
+  /** Static manifest the workload replaces; absent for adopted DaemonSets. */
+  readonly static?: StaticSource;
+}
+
+export interface DesiredState {
+  readonly agentDaemonSet: JsonObject;
+  /** Node whose manifests are the source. */
+  readonly sourceNode?: string;
+  /** Kubernetes version the pivot converts at: the one the static control plane runs. */
+  readonly version?: string;
+  /** Managed components in pivot order. */
+  readonly components: readonly DesiredComponent[];
+  readonly refusals: readonly Refusal[];
+  /** Why nothing could be computed yet (e.g. no agent report). */
+  readonly waiting?: string;
+}
+
+export interface DesiredOptions {
+  /** Image of the agent and the etcd handover gate. */
+  readonly image: string;
+}
+
+export function sha256Text(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/** The originals: backups win over active files with the same path. */
+export function computeOriginalManifests(observed: AgentObserved): ObservedFile[] {
+  const byPath = new Map<string, ObservedFile>();
+  for (const f of observed.manifests) byPath.set(f.path, f);
+  for (const b of observed.backups) byPath.set(b.path, b);
+  return [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+function staticSourceOf(c: ConvertedComponent, originals: readonly ObservedFile[]): StaticSource | undefined {
+  const original = originals.find((f) => f.path === c.sourceManifest);
+  if (original === undefined) return undefined;
+  const prepared = c.portSharingPrep;
+  const base = { path: original.path, originalContent: original.content, originalSha256: sha256Text(original.content) };
+  return prepared === undefined || prepared === original.content
+    ? base
+    : { ...base, preparedContent: prepared, preparedSha256: sha256Text(prepared) };
+}
+
+export function computeDesiredState(snap: Snapshot, options: DesiredOptions): DesiredState {
+  const agentDaemonSet = computeDesiredAgentDaemonSet(options.image);
+  const spec = snap.controlPlane.spec;
+  const source = snap.nodes.find((n) => snap.agents.get(n.name)?.observed !== undefined);
+  const observed = source === undefined ? undefined : snap.agents.get(source.name)?.observed;
+  if (source === undefined || observed === undefined) {
+    return { agentDaemonSet, components: [], refusals: [], waiting: 'waiting for the node agent to report the static manifests' };
+  }
+  const originals = computeOriginalManifests(observed);
+  const manifests = originals.map((f) => ({ path: f.path, content: f.content }));
+  const node = { name: source.name, ...(source.ip === undefined ? {} : { ip: source.ip }) };
+  const convert = (version: string) =>
+    computeDesiredWorkloads({
+      manifests,
+      spec,
+      version,
+      controlPlaneNodes: snap.nodes.length,
+      node,
+      handoverGateImage: options.image,
+    });
+  // Pivot at the version that runs (an upgrade is a separate operation): convert once to learn
+  // it from the apiserver's image, again if it differs from spec.version.
+  const first = convert(spec.version);
+  const running = first.components.find((c) => c.name === 'kube-apiserver')?.sourceVersion ?? spec.version;
+  const result = running === spec.version ? first : convert(running);
+  const refusals: Refusal[] = [...result.refusals];
+  const components: DesiredComponent[] = [];
+
+  const daemonSets = [...snap.workloads.entries()]
+    .filter(([key]) => key.startsWith('DaemonSet/'))
+    .map(([, ds]) => ds as V1DaemonSet);
+  for (const name of COMPONENTS.filter((c) => spec.components.includes(c))) {
+    if (name === 'cni' || name === 'kube-proxy') {
+      let existing: V1DaemonSet | undefined;
+      if (name === 'cni') {
+        const found = findCniDaemonSet(daemonSets, spec.cni);
+        if (!found.ok) {
+          refusals.push(found.refusal);
+          continue;
+        }
+        existing = found.daemonSet;
+      } else {
+        existing = daemonSets.find((ds) => nameOf(ds) === 'kube-proxy' && ds.metadata?.namespace === SYSTEM_NAMESPACE);
+        if (existing === undefined) {
+          refusals.push(
+            makeRefusal('MissingManifest', `${SYSTEM_NAMESPACE}/kube-proxy`, 'spec.components lists kube-proxy but no kube-proxy DaemonSet runs in kube-system', {
+              component: 'kube-proxy',
+            }),
+          );
+          continue;
+        }
+      }
+      const adopted = computeDesiredAdoptedDaemonSet(existing, name, spec, running);
+      if (!adopted.ok) {
+        refusals.push(adopted.refusal);
+        continue;
+      }
+      components.push({
+        name,
+        kind: 'DaemonSet',
+        workloadName: adopted.daemonSet.metadata?.name ?? '',
+        object: adopted.daemonSet as JsonObject,
+        templateHash: adopted.templateHash,
+      });
+      continue;
+    }
+    const converted = result.components.find((c) => c.name === name);
+    const workload = result.workloads.find((w) => w.metadata?.name === converted?.workloadName);
+    if (converted === undefined || workload === undefined) continue; // refused: in refusals
+    const staticSource = staticSourceOf(converted, originals);
+    components.push({
+      name,
+      kind: converted.kind,
+      workloadName: converted.workloadName,
+      object: workload as JsonObject,
+      templateHash: converted.templateHash,
+      ...(staticSource === undefined ? {} : { static: staticSource }),
+    });
+  }
+  return { agentDaemonSet, sourceNode: source.name, version: running, components, refusals };
+}
+
+export function liveWorkload(snap: Snapshot, c: Pick<DesiredComponent, 'kind' | 'workloadName'>): JsonObject | undefined {
+  return snap.workloads.get(workloadKey(c.kind, c.workloadName));
+}

@@ -1,0 +1,190 @@
+import { describe, expect, it } from 'vitest';
+import { NODE, runToCompletion, SimWorld } from './testdata/world.js';
+import type { PivotAction } from './pivot-plan.js';
+
+function summary(a: PivotAction): string {
+  switch (a.type) {
+    case 'ApplyWorkload':
+      return `apply ${a.component}`;
+    case 'SetManifest':
+      return `${a.state} ${a.component}`;
+    case 'Wait':
+    case 'Blocked':
+      return `${a.type}: ${a.reason}`;
+    default:
+      return a.type;
+  }
+}
+
+/** A fresh kubeadm world whose agent is deployed and has reported. */
+function readyWorld(): SimWorld {
+  const w = new SimWorld();
+  w.apply({ type: 'ApplyAgent' });
+  return w;
+}
+
+describe('computePivotPlan: the whole pivot against the simulator', () => {
+  it('orders the steps cni → kube-proxy → scheduler → controller-manager → apiserver → etcd', () => {
+    const actions = runToCompletion(new SimWorld()).map(summary);
+    expect(actions).toEqual([
+      'ApplyAgent',
+      'apply cni',
+      'apply kube-proxy',
+      'Prepared kube-scheduler',
+      'apply kube-scheduler',
+      'Retired kube-scheduler',
+      'Prepared kube-controller-manager',
+      'apply kube-controller-manager',
+      'Retired kube-controller-manager',
+      'Prepared kube-apiserver',
+      'apply kube-apiserver',
+      'Retired kube-apiserver',
+      'apply etcd',
+      'Retired etcd',
+      'Done',
+    ]);
+  });
+
+  it('leaves every static manifest retired, each backed up with its original', () => {
+    const w = new SimWorld();
+    const originals = new Map(w.manifests);
+    runToCompletion(w);
+    expect([...w.manifests.keys()]).toEqual([]);
+    expect(w.backups).toEqual(originals);
+    expect(w.mirrors.size).toBe(0);
+  });
+
+  it('is a no-op once done: the same world plans Done again', () => {
+    const w = new SimWorld();
+    runToCompletion(w);
+    expect(w.plan().action).toEqual({ type: 'Done' });
+  });
+
+  it('converges from every intermediate state after a restart (the planner keeps no memory)', () => {
+    // Replay the pivot; at each step, a fresh planner on the same world continues the same way.
+    const reference = new SimWorld();
+    const steps = runToCompletion(reference);
+    const w = new SimWorld();
+    for (const step of steps) {
+      expect(new SimWorld().plan()).toBeDefined();
+      expect(w.plan().action).toEqual(step);
+      w.apply(step);
+    }
+  });
+});
+
+describe('computePivotPlan: states of one step', () => {
+  it.each<[string, (w: SimWorld) => void, string]>([
+    ['no agent report yet', (w) => (w.agentActedOn = undefined), 'Wait: waiting for the node agent to report the static manifests'],
+    [
+      'the agent has not acted on the latest desired.json',
+      (w) => {
+        w.desiredText = '{"manifests":[]}';
+      },
+      'Wait: preflight: the node agent on cp1 has not caught up with its desired state',
+    ],
+    [
+      'node NotReady blocks the first disruptive step',
+      (w) => {
+        w.nodeReady = false;
+      },
+      'Wait: preflight: node(s) cp1 not Ready',
+    ],
+    [
+      'agent pod not Ready blocks disruptive steps',
+      (w) => {
+        w.agentPodReady = false;
+      },
+      'Wait: preflight: the node agent on cp1 is not Ready',
+    ],
+    [
+      'an unready static component blocks disruptive steps',
+      (w) => {
+        const m = w.mirrors.get('etcd');
+        if (m) w.mirrors.set('etcd', { ...m, ready: false });
+      },
+      'Wait: preflight: etcd has no Ready instance on cp1',
+    ],
+  ])('%s', (_name, mutate, expected) => {
+    const w = readyWorld();
+    mutate(w);
+    expect(summary(w.plan().action)).toBe(expected);
+  });
+
+  it('waits for the static scheduler to restart with port sharing before applying its workload', () => {
+    const w = readyWorld();
+    runUntil(w, 'Prepared kube-scheduler');
+    const m = w.mirrors.get('kube-scheduler');
+    if (m === undefined) throw new Error('no mirror');
+    w.mirrors.set('kube-scheduler', { ...m, command: m.command.filter((a) => !a.startsWith('--permit-port-sharing')) });
+    expect(summary(w.plan().action)).toBe('Wait: waiting for the static kube-scheduler on cp1 to restart with port sharing');
+  });
+
+  it('waits for the self-hosted pod to be Ready before retiring the static one', () => {
+    const w = readyWorld();
+    runUntil(w, 'apply kube-apiserver');
+    const p = w.selfPods.get('kube-apiserver');
+    if (p === undefined) throw new Error('no pod');
+    w.selfPods.set('kube-apiserver', { ...p, ready: false });
+    expect(summary(w.plan().action)).toBe('Wait: waiting for the self-hosted kube-apiserver on cp1 to become Ready');
+  });
+
+  it('retires etcd only once its self-hosted pod is bound and the gate runs', () => {
+    const w = readyWorld();
+    runUntil(w, 'apply etcd');
+    const p = w.selfPods.get('etcd');
+    if (p === undefined) throw new Error('no pod');
+    w.selfPods.set('etcd', { ...p, gate: false });
+    expect(summary(w.plan().action)).toMatch(/^Wait: waiting for the handover gate of selfhost-etcd/);
+    w.selfPods.delete('etcd');
+    expect(summary(w.plan().action)).toBe('Wait: waiting for the self-hosted etcd pod to be placed on cp1');
+  });
+
+  it('after a retire, waits for the mirror pod to go', () => {
+    const w = readyWorld();
+    runUntil(w, 'Retired kube-scheduler');
+    w.mirrors.set('kube-scheduler', { ready: true, command: [], image: '' });
+    expect(summary(w.plan().action)).toBe('Wait: the mirror pod kube-scheduler-cp1 is still there');
+  });
+
+  it('re-applies a workload deleted after its static manifest was retired', () => {
+    const w = readyWorld();
+    runUntil(w, 'Retired kube-scheduler');
+    w.workloads.delete('Deployment/selfhost-kube-scheduler');
+    expect(summary(w.plan().action)).toBe('apply kube-scheduler');
+  });
+
+  it('blocks when a manifest changed on disk under it', () => {
+    const w = readyWorld();
+    runUntil(w, 'apply cni');
+    w.manifests.set('/etc/kubernetes/manifests/kube-scheduler.yaml', 'apiVersion: v1\nkind: Pod\n');
+    expect(summary(w.plan().action)).toMatch(/^Blocked: /);
+  });
+
+  it('blocks on an agent conflict for the component', () => {
+    const w = readyWorld();
+    runUntil(w, 'apply kube-proxy');
+    w.conflicts = [{ path: '/etc/kubernetes/manifests/kube-scheduler.yaml', message: 'backup differs' }];
+    expect(summary(w.plan().action)).toBe('Blocked: backup differs');
+  });
+
+  it('refuses to start when a component cannot be converted, touching nothing', () => {
+    const w = readyWorld();
+    w.manifests.set('/etc/kubernetes/manifests/kube-scheduler.yaml', 'apiVersion: v1\nkind: Deployment\n');
+    w.backups.clear();
+    const a = w.plan().action;
+    expect(a.type).toBe('Blocked');
+    expect(summary(a)).toContain('kube-scheduler.yaml');
+  });
+});
+
+/** Runs the planner/simulator until (and including) the action with this summary. */
+function runUntil(w: SimWorld, target: string): void {
+  for (let i = 0; i < 50; i++) {
+    const { action } = w.plan();
+    if (action.type === 'Wait' || action.type === 'Blocked' || action.type === 'Done') throw new Error(`stopped at ${summary(action)}`);
+    w.apply(action);
+    if (summary(action) === target) return;
+  }
+  throw new Error(`never reached ${target} on ${NODE}`);
+}

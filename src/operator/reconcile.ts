@@ -1,0 +1,238 @@
+/**
+ * One reconcile pass of the ControlPlane: observe → plan → act → status.
+ *
+ * Steps:
+ *  1. observe: one snapshot from the informer caches (never re-read during the pass);
+ *  2. plan: desired objects and the next pivot action, both pure;
+ *  3. act: at most one change (the planner's action), skipped when halted (paused/unsupported);
+ *  4. status: computed once and written only when it differs from the stored one;
+ *  5. events and metrics for the step transitions this pass saw.
+ * A pass that finds nothing to do sends no write request at all.
+ */
+import type { Logger } from 'pino';
+import {
+  AGENT_DESIRED_KEY,
+  LABEL_AGENT_NODE,
+  agentConfigMapName,
+  formatAgentDesired,
+  parseAgentDesired,
+  type DesiredManifest,
+  type ManifestState,
+} from '../api/agent.js';
+import { CONTROL_PLANE_NAME, LABEL_MANAGED_BY, MANAGED_BY_VALUE, SYSTEM_NAMESPACE } from '../api/constants.js';
+import { API_GROUP, API_VERSION, KIND, PLURAL, type ControlPlaneStatus, type PlanStep } from '../api/types.js';
+import { canonicalJson } from '../convert/hash.js';
+import type { ReconcileResult } from '../controller/reconciler.js';
+import type { JsonObject, KubeClient } from '../kube/client.js';
+import { computeDesiredState, type DesiredComponent, type DesiredState } from './desired.js';
+import {
+  computeCurrentAgentDesired,
+  computePivotPlan,
+  computeWantedStates,
+  type PivotAction,
+  type PivotPlan,
+} from './pivot-plan.js';
+import { computeSnapshot, type RawWorld, type Snapshot } from './snapshot.js';
+import { computeStatus } from './status.js';
+
+export interface EventInput {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  action: string;
+  note: string;
+}
+
+/** Where events go (events.ts's recorder; best-effort, never throws). */
+export interface EventSink {
+  emit(regarding: JsonObject, event: EventInput): void;
+}
+
+/** What the pass reports to metrics. */
+export interface PassObserver {
+  observe(status: ControlPlaneStatus, finishedSteps: readonly { step: PlanStep; seconds: number }[]): void;
+}
+
+export interface ReconcileDeps {
+  readonly client: KubeClient;
+  /** The world from the informer caches; undefined when the ControlPlane does not exist. */
+  readonly readWorld: (name: string) => RawWorld | undefined;
+  /** Image of the node agent and the etcd handover gate. */
+  readonly image: string;
+  readonly events: EventSink;
+  readonly observer?: PassObserver;
+  readonly now: () => Date;
+  /** Requeue delay while something is in progress (ms). */
+  readonly progressRequeueMs?: number;
+}
+
+const CP_PATH = `/apis/${API_GROUP}/${API_VERSION}/${PLURAL}`;
+
+function workloadPath(obj: JsonObject): string {
+  const meta = obj['metadata'] as { name?: string; namespace?: string } | undefined;
+  const plural = obj['kind'] === 'Deployment' ? 'deployments' : 'daemonsets';
+  return `/apis/apps/v1/namespaces/${meta?.namespace ?? SYSTEM_NAMESPACE}/${plural}/${meta?.name ?? ''}`;
+}
+
+/** The node's desired.json with one manifest's state changed (pure). */
+export function computeAgentDesiredText(
+  currentText: string | undefined,
+  component: DesiredComponent,
+  state: ManifestState,
+): string {
+  const current = computeCurrentAgentDesired(currentText, parseAgentDesired);
+  const s = component.static;
+  if (s === undefined) throw new Error(`${component.name} has no static manifest`);
+  const entry: DesiredManifest = {
+    path: s.path,
+    state,
+    originalSha256: s.originalSha256,
+    ...(state === 'Prepared' && s.preparedContent !== undefined ? { content: s.preparedContent } : {}),
+  };
+  return formatAgentDesired({ manifests: [...current.manifests.filter((m) => m.path !== s.path), entry] });
+}
+
+function describeAction(a: PivotAction): string {
+  switch (a.type) {
+    case 'ApplyAgent':
+      return 'apply the node agent DaemonSet';
+    case 'ApplyWorkload':
+      return `apply the ${a.component} workload`;
+    case 'SetManifest':
+      return `set ${a.component}'s static manifest on ${a.node} to ${a.state}`;
+    case 'Wait':
+    case 'Blocked':
+      return a.reason;
+    case 'Done':
+      return 'nothing to do';
+  }
+}
+
+async function act(deps: ReconcileDeps, snap: Snapshot, desired: DesiredState, action: PivotAction, signal: AbortSignal): Promise<void> {
+  switch (action.type) {
+    case 'ApplyAgent':
+      await deps.client.apply(workloadPath(desired.agentDaemonSet), desired.agentDaemonSet, {}, signal);
+      return;
+    case 'ApplyWorkload': {
+      const c = desired.components.find((d) => d.name === action.component);
+      if (c === undefined) throw new Error(`no desired workload for ${action.component}`);
+      await deps.client.apply(workloadPath(c.object), c.object, {}, signal);
+      return;
+    }
+    case 'SetManifest': {
+      const c = desired.components.find((d) => d.name === action.component);
+      if (c === undefined) throw new Error(`no desired state for ${action.component}`);
+      const text = computeAgentDesiredText(snap.agents.get(action.node)?.desiredText, c, action.state);
+      const name = agentConfigMapName(action.node);
+      await deps.client.apply(
+        `/api/v1/namespaces/${SYSTEM_NAMESPACE}/configmaps/${name}`,
+        {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: {
+            name,
+            namespace: SYSTEM_NAMESPACE,
+            labels: { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE, [LABEL_AGENT_NODE]: action.node },
+          },
+          data: { [AGENT_DESIRED_KEY]: text },
+        },
+        {},
+        signal,
+      );
+      return;
+    }
+    case 'Wait':
+    case 'Blocked':
+    case 'Done':
+      return;
+  }
+}
+
+function regardingOf(snap: Snapshot): JsonObject {
+  const m = snap.controlPlane.metadata;
+  return { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: KIND, name: m.name ?? '', ...(m.uid === undefined ? {} : { uid: m.uid }) };
+}
+
+/** Events for steps whose state changed between the stored and the new status (pure). */
+export function computeStepEvents(before: ControlPlaneStatus | undefined, after: ControlPlaneStatus): EventInput[] {
+  const out: EventInput[] = [];
+  for (const step of after.plan?.steps ?? []) {
+    const prev = before?.plan?.steps.find((s) => s.component === step.component);
+    if (prev?.state === step.state) continue;
+    const what = `${step.action} ${step.component}`;
+    if (step.state === 'Running') out.push({ type: 'Normal', reason: `${step.action}Started`, action: step.action, note: `${what} started: ${step.message ?? ''}`.trim() });
+    if (step.state === 'Succeeded') out.push({ type: 'Normal', reason: `${step.action}Succeeded`, action: step.action, note: `${what} succeeded` });
+    if (step.state === 'Failed') out.push({ type: 'Warning', reason: `${step.action}Failed`, action: step.action, note: `${what} failed: ${step.message ?? ''}`.trim() });
+  }
+  return out;
+}
+
+function stepSeconds(step: PlanStep): number {
+  if (step.startedAt === undefined || step.finishedAt === undefined) return 0;
+  return Math.max(0, (Date.parse(step.finishedAt) - Date.parse(step.startedAt)) / 1000);
+}
+
+export interface PassResult {
+  readonly plan: PivotPlan;
+  readonly status: ControlPlaneStatus;
+  readonly wrote: boolean;
+}
+
+/** One pass; exported for tests that drive it directly. */
+export async function reconcilePass(deps: ReconcileDeps, name: string, signal: AbortSignal, logger: Logger): Promise<PassResult | undefined> {
+  const world = deps.readWorld(name);
+  if (world === undefined) return undefined;
+  const snap = computeSnapshot(world, agentConfigMapName);
+  const spec = snap.controlPlane.spec;
+  const halted =
+    name !== CONTROL_PLANE_NAME
+      ? { reason: 'Unsupported' as const, message: `only controlplane/${CONTROL_PLANE_NAME} is acted on; this object is ignored` }
+      : spec.mode === 'StaticPods'
+        ? { reason: 'Unsupported' as const, message: 'spec.mode StaticPods (unpivot) is not supported by this release' }
+        : spec.paused
+          ? { reason: 'Paused' as const, message: 'spec.paused is true: no step starts' }
+          : undefined;
+  const desired = computeDesiredState(snap, { image: deps.image });
+  const plan = computePivotPlan(snap, desired, computeWantedStates(snap, parseAgentDesired));
+
+  if (halted === undefined) {
+    logger.debug({ action: plan.action.type, what: describeAction(plan.action) }, 'planned');
+    if (plan.action.type !== 'Wait' && plan.action.type !== 'Done' && plan.action.type !== 'Blocked') {
+      logger.info({ action: plan.action.type, what: describeAction(plan.action) }, 'acting');
+      await act(deps, snap, desired, plan.action, signal);
+    }
+  }
+
+  const status = computeStatus({ snap, desired, plan, now: deps.now(), ...(halted === undefined ? {} : { halted }) });
+  const before = snap.controlPlane.status;
+  let wrote = false;
+  if (canonicalJson(before ?? {}) !== canonicalJson(status)) {
+    await deps.client.apply(
+      `${CP_PATH}/${name}/status`,
+      { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: KIND, metadata: { name }, status: status as unknown as JsonObject },
+      {},
+      signal,
+    );
+    wrote = true;
+    const regarding = regardingOf(snap);
+    for (const e of computeStepEvents(before, status)) deps.events.emit(regarding, e);
+    if (plan.action.type === 'Blocked' && before?.phase !== 'Degraded') {
+      deps.events.emit(regarding, { type: 'Warning', reason: 'Blocked', action: 'Pivot', note: plan.action.reason });
+    }
+  }
+  const finished = (status.plan?.steps ?? [])
+    .filter((s) => s.state === 'Succeeded' && before?.plan?.steps.find((p) => p.component === s.component)?.state !== 'Succeeded')
+    .map((step) => ({ step, seconds: stepSeconds(step) }));
+  deps.observer?.observe(status, finished);
+  return { plan, status, wrote };
+}
+
+/** The controller's Reconcile for ControlPlane keys. */
+export function makeReconcile(deps: ReconcileDeps) {
+  return async (key: string, ctx: { logger: Logger; signal: AbortSignal }): Promise<ReconcileResult> => {
+    const result = await reconcilePass(deps, key, ctx.signal, ctx.logger);
+    if (result === undefined) return {};
+    const a = result.plan.action;
+    if (a.type === 'Done' || a.type === 'Blocked') return {};
+    return { requeueAfter: deps.progressRequeueMs ?? 2000 };
+  };
+}

@@ -1,0 +1,198 @@
+/**
+ * The observed world of one reconcile pass, read once from the informer caches and never
+ * re-read during the pass: every decision of the pass is made on this one picture.
+ */
+import { AGENT_DESIRED_KEY, AGENT_OBSERVED_KEY, parseAgentObserved, type AgentObserved } from '../api/agent.js';
+import { CONTROL_PLANE_NODE_LABEL, LABEL_COMPONENT } from '../api/constants.js';
+import { COMPONENTS, type ComponentName, type ControlPlane } from '../api/types.js';
+import type { JsonObject } from '../kube/client.js';
+
+export interface NodeView {
+  readonly name: string;
+  readonly uid: string;
+  readonly ready: boolean;
+  /** InternalIP, what the kubelet reports as its pods' hostIP. */
+  readonly ip?: string;
+}
+
+export interface PodView {
+  readonly name: string;
+  readonly node?: string;
+  readonly component?: ComponentName;
+  /** A pod of the node agent's DaemonSet. */
+  readonly agent: boolean;
+  /** A mirror pod: the API's copy of a static pod. */
+  readonly mirror: boolean;
+  readonly ready: boolean;
+  readonly deleting: boolean;
+  /** selfhost.dev/template-hash of a self-hosted pod. */
+  readonly templateHash?: string;
+  /** Main container's command + args (the first container). */
+  readonly commandLine: readonly string[];
+  readonly image?: string;
+  /** Names of init containers that are running now or finished successfully. */
+  readonly initStarted: readonly string[];
+}
+
+export interface AgentView {
+  readonly node: string;
+  /** desired.json as stored (the operator's last write). */
+  readonly desiredText?: string;
+  readonly observed?: AgentObserved;
+  /** Why observed.json could not be read. */
+  readonly observedError?: string;
+}
+
+export interface Snapshot {
+  readonly controlPlane: ControlPlane;
+  /** Control-plane nodes, sorted by name. */
+  readonly nodes: readonly NodeView[];
+  readonly agents: ReadonlyMap<string, AgentView>;
+  /** kube-system pods of a component (mirror or self-hosted) or of the agent, sorted by name. */
+  readonly pods: readonly PodView[];
+  /** Every DaemonSet and Deployment in kube-system (raw), keyed `Kind/name`. */
+  readonly workloads: ReadonlyMap<string, JsonObject>;
+}
+
+export interface RawWorld {
+  readonly controlPlane: ControlPlane;
+  readonly nodes: readonly JsonObject[];
+  readonly configMaps: readonly JsonObject[];
+  readonly pods: readonly JsonObject[];
+  readonly daemonSets: readonly JsonObject[];
+  readonly deployments: readonly JsonObject[];
+}
+
+function rec(v: unknown): Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+function arr(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function metaOf(obj: unknown): Record<string, unknown> {
+  return rec(rec(obj)['metadata']);
+}
+export function nameOf(obj: unknown): string {
+  return str(metaOf(obj)['name']) ?? '';
+}
+export function labelsOf(obj: unknown): Record<string, string> {
+  return rec(metaOf(obj)['labels']) as Record<string, string>;
+}
+export function annotationsOf(obj: unknown): Record<string, string> {
+  return rec(metaOf(obj)['annotations']) as Record<string, string>;
+}
+
+function hasTrueCondition(obj: unknown, type: string): boolean {
+  return arr(rec(rec(obj)['status'])['conditions']).some((c) => rec(c)['type'] === type && rec(c)['status'] === 'True');
+}
+
+export function computeNodeView(node: JsonObject): NodeView {
+  const addresses = arr(rec(node['status'])['addresses']).map(rec);
+  const ip = str(addresses.find((a) => a['type'] === 'InternalIP')?.['address']);
+  return {
+    name: nameOf(node),
+    uid: str(metaOf(node)['uid']) ?? '',
+    ready: hasTrueCondition(node, 'Ready'),
+    ...(ip === undefined ? {} : { ip }),
+  };
+}
+
+function isComponent(v: string | undefined): v is ComponentName {
+  return v !== undefined && (COMPONENTS as readonly string[]).includes(v);
+}
+
+/**
+ * Which component a pod runs: ours carry selfhost.dev/component; kubeadm's static pods carry
+ * `component: <name>`; otherwise a mirror pod named `<component>-<node>`.
+ */
+export function computePodComponent(pod: JsonObject, mirror: boolean, node: string | undefined): ComponentName | undefined {
+  const labels = labelsOf(pod);
+  const ours = labels[LABEL_COMPONENT];
+  if (isComponent(ours)) return ours;
+  if (!mirror) return undefined;
+  if (isComponent(labels['component'])) return labels['component'];
+  const name = nameOf(pod);
+  const base = node !== undefined && name.endsWith(`-${node}`) ? name.slice(0, -node.length - 1) : name;
+  return isComponent(base) ? base : undefined;
+}
+
+export function computePodView(pod: JsonObject): PodView {
+  const spec = rec(pod['spec']);
+  const status = rec(pod['status']);
+  const node = str(spec['nodeName']);
+  const mirror = annotationsOf(pod)['kubernetes.io/config.mirror'] !== undefined;
+  const component = computePodComponent(pod, mirror, node);
+  const main = rec(arr(spec['containers'])[0]);
+  const commandLine = [...arr(main['command']), ...arr(main['args'])].filter((s): s is string => typeof s === 'string');
+  const initStarted = arr(status['initContainerStatuses'])
+    .map(rec)
+    .filter((s) => {
+      const state = rec(s['state']);
+      return state['running'] !== undefined || rec(state['terminated'])['exitCode'] === 0;
+    })
+    .map((s) => str(s['name']) ?? '');
+  const templateHash = annotationsOf(pod)['selfhost.dev/template-hash'];
+  const image = str(main['image']);
+  return {
+    name: nameOf(pod),
+    ...(node === undefined ? {} : { node }),
+    ...(component === undefined ? {} : { component }),
+    agent: !mirror && labelsOf(pod)[LABEL_COMPONENT] === 'agent',
+    mirror,
+    ready: hasTrueCondition(pod, 'Ready'),
+    deleting: metaOf(pod)['deletionTimestamp'] !== undefined,
+    ...(templateHash === undefined ? {} : { templateHash }),
+    commandLine,
+    ...(image === undefined ? {} : { image }),
+    initStarted,
+  };
+}
+
+export function computeAgentView(node: string, cm: JsonObject | undefined): AgentView {
+  const data = rec(cm?.['data']);
+  const desiredText = str(data[AGENT_DESIRED_KEY]);
+  const observedText = str(data[AGENT_OBSERVED_KEY]);
+  let observed: AgentObserved | undefined;
+  let observedError: string | undefined;
+  if (observedText !== undefined) {
+    try {
+      observed = parseAgentObserved(observedText);
+    } catch (err) {
+      observedError = err instanceof Error ? err.message : String(err);
+    }
+  }
+  return {
+    node,
+    ...(desiredText === undefined ? {} : { desiredText }),
+    ...(observed === undefined ? {} : { observed }),
+    ...(observedError === undefined ? {} : { observedError }),
+  };
+}
+
+const byName = <T extends { name: string }>(a: T, b: T): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+export function workloadKey(kind: string, name: string): string {
+  return `${kind}/${name}`;
+}
+
+/** The snapshot of a pass, from the raw objects (pure). */
+export function computeSnapshot(world: RawWorld, agentConfigMapName: (node: string) => string): Snapshot {
+  const nodes = world.nodes
+    .filter((n) => labelsOf(n)[CONTROL_PLANE_NODE_LABEL] !== undefined)
+    .map(computeNodeView)
+    .sort(byName);
+  const cms = new Map(world.configMaps.map((cm) => [nameOf(cm), cm]));
+  const agents = new Map(nodes.map((n) => [n.name, computeAgentView(n.name, cms.get(agentConfigMapName(n.name)))]));
+  const pods = world.pods
+    .map(computePodView)
+    .filter((p) => p.component !== undefined || p.agent)
+    .sort(byName);
+  const workloads = new Map<string, JsonObject>();
+  for (const ds of world.daemonSets) workloads.set(workloadKey('DaemonSet', nameOf(ds)), ds);
+  for (const d of world.deployments) workloads.set(workloadKey('Deployment', nameOf(d)), d);
+  return { controlPlane: world.controlPlane, nodes, agents, pods, workloads };
+}

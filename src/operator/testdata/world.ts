@@ -1,0 +1,263 @@
+/**
+ * Test worlds for the operator's pure code: a kubeadm v1.37.2 single control-plane node as the API
+ * shows it (nodes, mirror pods, kube-proxy and CNI DaemonSets, the agent's ConfigMap), and a small
+ * simulator of what the kubelet and the agent do in answer to each planner action.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { load, loadAll } from 'js-yaml';
+import {
+  AGENT_DESIRED_KEY,
+  AGENT_OBSERVED_KEY,
+  agentConfigMapName,
+  LABEL_AGENT_NODE,
+  parseAgentDesired,
+  type AgentObserved,
+  type ObservedFile,
+} from '../../api/agent.js';
+import { CONTROL_PLANE_NODE_LABEL, LABEL_COMPONENT } from '../../api/constants.js';
+import type { ComponentName, ControlPlane, ControlPlaneSpec } from '../../api/types.js';
+import { validateControlPlane } from '../../api/validate.js';
+import { GATE_CONTAINER } from '../../convert/mutators/handover-gate.js';
+import { kubeadmFixtures, TESTDATA } from '../../convert/testdata/helpers.js';
+import type { JsonObject } from '../../kube/client.js';
+import { computeDesiredState, sha256Text, type DesiredState } from '../desired.js';
+import { computePivotPlan, computeWantedStates, type PivotAction, type PivotPlan } from '../pivot-plan.js';
+import { computeSnapshot, type RawWorld, type Snapshot } from '../snapshot.js';
+import { computeAgentDesiredText } from '../reconcile.js';
+
+export const IMAGE = 'localhost/selfhost/selfhost:test';
+export const NODE = 'cp1';
+export const NODE_IP = '192.0.2.10';
+const KUBE_SYSTEM = 'kube-system';
+
+export function makeControlPlane(spec: Partial<ControlPlaneSpec> = {}, status?: ControlPlane['status']): ControlPlane {
+  const r = validateControlPlane({
+    apiVersion: 'selfhost.dev/v1alpha1',
+    kind: 'ControlPlane',
+    metadata: { name: 'cluster' },
+    spec: { version: 'v1.37.2', cni: { namespace: KUBE_SYSTEM, selector: { 'k8s-app': 'selfhost-cni' } }, ...spec },
+  });
+  if (!r.ok) throw new Error(JSON.stringify(r.errors));
+  return { ...r.value, metadata: { name: 'cluster', uid: 'cp-uid', generation: 1 }, ...(status === undefined ? {} : { status }) };
+}
+
+function fixture() {
+  const f = kubeadmFixtures().find((x) => x.version === 'v1.37.2');
+  if (f?.proxyDaemonSet === undefined) throw new Error('no v1.37.2 fixture with kube-proxy');
+  return f;
+}
+
+function file(path: string, content: string): ObservedFile {
+  return { path, sha256: sha256Text(content), content };
+}
+
+const COMPONENT_FILES: Record<string, ComponentName> = {
+  'etcd.yaml': 'etcd',
+  'kube-apiserver.yaml': 'kube-apiserver',
+  'kube-controller-manager.yaml': 'kube-controller-manager',
+  'kube-scheduler.yaml': 'kube-scheduler',
+};
+
+function componentOfPath(path: string): ComponentName | undefined {
+  return COMPONENT_FILES[path.slice(path.lastIndexOf('/') + 1)];
+}
+
+function commandOf(content: string): string[] {
+  const pod = load(content) as { spec: { containers: { command?: string[]; image?: string }[] } };
+  return pod.spec.containers[0]?.command ?? [];
+}
+function imageOf(content: string): string {
+  const pod = load(content) as { spec: { containers: { image?: string }[] } };
+  return pod.spec.containers[0]?.image ?? '';
+}
+
+function readyConditions(ready: boolean) {
+  return [{ type: 'Ready', status: ready ? 'True' : 'False' }];
+}
+
+/** A mutable world the simulator edits; `snapshot()` gives the operator's view of it. */
+export class SimWorld {
+  cp: ControlPlane;
+  nodeReady = true;
+  /** Files in the manifest dir and backups, as the agent would report them. */
+  manifests = new Map<string, string>();
+  backups = new Map<string, string>();
+  desiredText: string | undefined;
+  /** sha256 of the desired text the agent acted on; undefined = no report at all. */
+  agentActedOn: string | undefined = '';
+  agentPodReady = false;
+  conflicts: { path: string; message: string }[] = [];
+  mirrors = new Map<ComponentName, { ready: boolean; command: string[]; image: string }>();
+  workloads = new Map<string, JsonObject>();
+  selfPods = new Map<ComponentName, { ready: boolean; templateHash: string; gate: boolean; image: string }>();
+
+  constructor(spec: Partial<ControlPlaneSpec> = {}) {
+    this.cp = makeControlPlane(spec);
+    for (const m of fixture().manifests) {
+      this.manifests.set(m.path, m.content);
+      const c = componentOfPath(m.path);
+      if (c !== undefined) this.mirrors.set(c, { ready: true, command: commandOf(m.content), image: imageOf(m.content) });
+    }
+    const proxy = structuredClone(fixture().proxyDaemonSet) as unknown as JsonObject;
+    this.workloads.set('DaemonSet/kube-proxy', withRolloutDone({ ...proxy, metadata: { ...(proxy['metadata'] as object), namespace: KUBE_SYSTEM, generation: 1 } }));
+    const cniDocs = loadAll(readFileSync(join(TESTDATA, '../../../hack/node/manifests/selfhost-cni.yaml'), 'utf8'));
+    const cni = cniDocs.find((d) => (d as { kind?: string }).kind === 'DaemonSet');
+    if (cni === undefined) throw new Error('no CNI DaemonSet in hack/node/manifests/selfhost-cni.yaml');
+    const cniObj = cni as JsonObject;
+    this.workloads.set(`DaemonSet/${String((cniObj['metadata'] as { name: string }).name)}`, withRolloutDone({ ...cniObj, metadata: { ...(cniObj['metadata'] as object), generation: 1 } }));
+  }
+
+  observed(): AgentObserved | undefined {
+    if (this.agentActedOn === undefined) return undefined;
+    const sorted = (m: Map<string, string>) => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([p, c]) => file(p, c));
+    return { node: NODE, desiredSha256: this.agentActedOn, manifests: sorted(this.manifests), backups: sorted(this.backups), conflicts: this.conflicts };
+  }
+
+  snapshot(): Snapshot {
+    return computeSnapshot(this.raw(), agentConfigMapName);
+  }
+
+  raw(): RawWorld {
+    const node = {
+      metadata: { name: NODE, uid: 'node-uid', labels: { [CONTROL_PLANE_NODE_LABEL]: '' } },
+      status: { conditions: readyConditions(this.nodeReady), addresses: [{ type: 'InternalIP', address: NODE_IP }] },
+    };
+    const observed = this.observed();
+    const data: Record<string, string> = {};
+    if (this.desiredText !== undefined) data[AGENT_DESIRED_KEY] = this.desiredText;
+    if (observed !== undefined) data[AGENT_OBSERVED_KEY] = JSON.stringify(observed);
+    const cm = { metadata: { name: agentConfigMapName(NODE), namespace: KUBE_SYSTEM, labels: { [LABEL_AGENT_NODE]: NODE } }, data };
+    const pods: JsonObject[] = [];
+    for (const [c, m] of this.mirrors) {
+      pods.push({
+        metadata: { name: `${c}-${NODE}`, namespace: KUBE_SYSTEM, labels: { component: c }, annotations: { 'kubernetes.io/config.mirror': 'x' } },
+        spec: { nodeName: NODE, containers: [{ name: c, command: m.command, image: m.image }] },
+        status: { conditions: readyConditions(m.ready) },
+      });
+    }
+    for (const [c, p] of this.selfPods) {
+      pods.push({
+        metadata: { name: `selfhost-${c}-abcde`, namespace: KUBE_SYSTEM, labels: { [LABEL_COMPONENT]: c }, annotations: { 'selfhost.dev/template-hash': p.templateHash } },
+        spec: { nodeName: NODE, containers: [{ name: c, image: p.image }] },
+        status: {
+          conditions: readyConditions(p.ready),
+          ...(c === 'etcd' ? { initContainerStatuses: [{ name: GATE_CONTAINER, state: p.gate ? (p.ready ? { terminated: { exitCode: 0 } } : { running: {} }) : { waiting: {} } }] } : {}),
+        },
+      });
+    }
+    if (this.workloads.has('DaemonSet/selfhost-agent')) {
+      pods.push({
+        metadata: { name: 'selfhost-agent-xyz', namespace: KUBE_SYSTEM, labels: { [LABEL_COMPONENT]: 'agent' } },
+        spec: { nodeName: NODE, containers: [{ name: 'agent', image: IMAGE }] },
+        status: { conditions: readyConditions(this.agentPodReady) },
+      });
+    }
+    const all = [...this.workloads.values()];
+    return {
+      controlPlane: this.cp,
+      nodes: [node],
+      configMaps: [cm],
+      pods,
+      daemonSets: all.filter((w) => w['kind'] === 'DaemonSet'),
+      deployments: all.filter((w) => w['kind'] === 'Deployment'),
+    };
+  }
+
+  desired(): DesiredState {
+    return computeDesiredState(this.snapshot(), { image: IMAGE });
+  }
+
+  plan(): PivotPlan {
+    const snap = this.snapshot();
+    return computePivotPlan(snap, computeDesiredState(snap, { image: IMAGE }), computeWantedStates(snap, parseAgentDesired));
+  }
+
+  /** The agent's loop: act on desired.json as src/agent does, then report. */
+  runAgent(): void {
+    if (this.desiredText === undefined) {
+      this.agentActedOn = '';
+      return;
+    }
+    for (const m of parseAgentDesired(this.desiredText).manifests) {
+      const active = this.manifests.get(m.path);
+      if (!this.backups.has(m.path) && active !== undefined && sha256Text(active) === m.originalSha256) this.backups.set(m.path, active);
+      if (m.state === 'Retired') this.manifests.delete(m.path);
+      if (m.state === 'Prepared' && m.content !== undefined) this.manifests.set(m.path, m.content);
+      const backup = this.backups.get(m.path);
+      if (m.state === 'Original' && backup !== undefined) this.manifests.set(m.path, backup);
+    }
+    this.agentActedOn = sha256Text(this.desiredText);
+  }
+
+  /** The kubelet: static pods follow the files; the handover gate opens when etcd's file is gone. */
+  runKubelet(): void {
+    for (const [path, content] of [...this.manifests.entries()]) {
+      const c = componentOfPath(path);
+      if (c !== undefined) this.mirrors.set(c, { ready: true, command: commandOf(content), image: imageOf(content) });
+    }
+    for (const c of [...this.mirrors.keys()]) {
+      if (![...this.manifests.keys()].some((p) => componentOfPath(p) === c)) this.mirrors.delete(c);
+    }
+    const etcd = this.selfPods.get('etcd');
+    if (etcd !== undefined && !this.mirrors.has('etcd')) this.selfPods.set('etcd', { ...etcd, ready: true });
+  }
+
+  /** Performs a planner action the way the API, the agent and the kubelet would. */
+  apply(action: PivotAction): void {
+    const desired = this.desired();
+    switch (action.type) {
+      case 'ApplyAgent':
+        this.workloads.set('DaemonSet/selfhost-agent', withRolloutDone(structuredClone(desired.agentDaemonSet)));
+        this.agentPodReady = true;
+        if (this.agentActedOn === undefined) this.agentActedOn = '';
+        return;
+      case 'ApplyWorkload': {
+        const c = desired.components.find((d) => d.name === action.component);
+        if (c === undefined) throw new Error(`no desired ${action.component}`);
+        this.workloads.set(`${c.kind}/${c.workloadName}`, withRolloutDone(structuredClone(c.object)));
+        if (c.static !== undefined && c.kind === 'DaemonSet') {
+          const image = imageOf(c.static.originalContent);
+          const gatedEtcd = c.name === 'etcd' && this.mirrors.has('etcd');
+          this.selfPods.set(c.name, { ready: !gatedEtcd, templateHash: c.templateHash, gate: c.name === 'etcd', image });
+        }
+        if (c.static !== undefined && c.kind === 'Deployment') {
+          this.selfPods.set(c.name, { ready: true, templateHash: c.templateHash, gate: false, image: imageOf(c.static.originalContent) });
+        }
+        return;
+      }
+      case 'SetManifest': {
+        const c = desired.components.find((d) => d.name === action.component);
+        if (c === undefined) throw new Error(`no desired ${action.component}`);
+        this.desiredText = computeAgentDesiredText(this.desiredText, c, action.state);
+        this.runAgent();
+        this.runKubelet();
+        return;
+      }
+      default:
+        return;
+    }
+  }
+}
+
+function withRolloutDone(obj: JsonObject): JsonObject {
+  const meta = { generation: 1, ...(obj['metadata'] as object) } as { generation: number };
+  const status =
+    obj['kind'] === 'Deployment'
+      ? { observedGeneration: meta.generation, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 }
+      : { observedGeneration: meta.generation, desiredNumberScheduled: 1, updatedNumberScheduled: 1, numberAvailable: 1, numberReady: 1 };
+  return { ...obj, metadata: meta, status };
+}
+
+/** Runs the planner against the simulator until Done (or a limit), returning the actions taken. */
+export function runToCompletion(world: SimWorld, limit = 100): PivotAction[] {
+  const taken: PivotAction[] = [];
+  for (let i = 0; i < limit; i++) {
+    const { action } = world.plan();
+    taken.push(action);
+    if (action.type === 'Done' || action.type === 'Blocked') return taken;
+    if (action.type === 'Wait') throw new Error(`stuck: ${action.reason}`);
+    world.apply(action);
+  }
+  throw new Error(`no convergence after ${limit} actions: ${JSON.stringify(taken.slice(-5))}`);
+}
