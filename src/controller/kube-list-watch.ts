@@ -133,8 +133,16 @@ export function computeListPage(body: unknown, path: string): ListPage {
   const meta = typeof b?.['metadata'] === 'object' && b['metadata'] !== null ? (b['metadata'] as Record<string, unknown>) : {};
   if (b === undefined || !Array.isArray(b['items'])) throw new Error(`list ${path}: response has no items array`);
   const cont = meta['continue'];
+  // List items carry no apiVersion/kind (watch events do): add them so cached objects look alike.
+  const listKind = typeof b['kind'] === 'string' ? b['kind'].replace(/List$/, '') : undefined;
+  const apiVersion = typeof b['apiVersion'] === 'string' ? b['apiVersion'] : undefined;
+  const items = (b['items'] as unknown[]).map((it) =>
+    typeof it === 'object' && it !== null && listKind !== undefined && apiVersion !== undefined
+      ? { apiVersion, kind: listKind, ...(it as Record<string, unknown>) }
+      : it,
+  );
   return {
-    items: b['items'] as unknown[],
+    items,
     resourceVersion: typeof meta['resourceVersion'] === 'string' ? meta['resourceVersion'] : '',
     continue: typeof cont === 'string' && cont !== '' ? cont : undefined,
   };

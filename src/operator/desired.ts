@@ -20,6 +20,8 @@ import {
   type Refusal,
 } from '../convert/index.js';
 import { makeRefusal } from '../convert/refusal.js';
+import { parseStaticPod } from '../convert/parse.js';
+import { computePortSharingPrep } from '../convert/port-sharing-prep.js';
 import type { JsonObject } from '../kube/client.js';
 import { computeDesiredAgentDaemonSet } from './agent-daemonset.js';
 import { nameOf, workloadKey, type Snapshot } from './snapshot.js';
@@ -42,6 +44,11 @@ export interface DesiredComponent {
   readonly templateHash: string;
   /** Static manifest the workload replaces; absent for adopted DaemonSets. */
   readonly static?: StaticSource;
+  /**
+   * Each node's own original (and port-sharing variant) of the manifest: apiserver and etcd
+   * manifests carry the node's IP and name, so hashes and the prepared file are per node.
+   */
+  readonly staticByNode?: ReadonlyMap<string, StaticSource>;
 }
 
 export interface DesiredState {
@@ -154,13 +161,23 @@ export function computeDesiredState(snap: Snapshot, options: DesiredOptions): De
     const workload = result.workloads.find((w) => w.metadata?.name === converted?.workloadName);
     if (converted === undefined || workload === undefined) continue; // refused: in refusals
     const staticSource = staticSourceOf(converted, originals);
+    const staticByNode = new Map<string, StaticSource>();
+    for (const n of snap.nodes) {
+      const obs = snap.agents.get(n.name)?.observed;
+      if (obs === undefined) continue;
+      const file = computeOriginalManifests(obs).find((f) => f.path === converted.sourceManifest);
+      if (file === undefined) continue;
+      const parsed = parseStaticPod({ path: file.path, content: file.content });
+      const prep = converted.portSharingPrep === undefined || !parsed.ok ? undefined : computePortSharingPrep(parsed.pod);
+      staticByNode.set(n.name, staticSourceOf({ ...converted, ...(prep === undefined ? {} : { portSharingPrep: prep }) }, [file]) ?? { path: file.path, originalContent: file.content, originalSha256: sha256Text(file.content) });
+    }
     components.push({
       name,
       kind: converted.kind,
       workloadName: converted.workloadName,
       object: workload as JsonObject,
       templateHash: converted.templateHash,
-      ...(staticSource === undefined ? {} : { static: staticSource }),
+      ...(staticSource === undefined ? {} : { static: staticSource, staticByNode }),
     });
   }
   return { agentDaemonSet, sourceNode: source.name, version: running, components, refusals };

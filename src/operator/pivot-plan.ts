@@ -64,7 +64,7 @@ export type FileState = 'Original' | 'Prepared' | 'Absent' | 'Other';
 
 /** What the agent reports for one manifest path. */
 export function computeFileState(snap: Snapshot, node: string, c: DesiredComponent): FileState {
-  const s = c.static;
+  const s = c.staticByNode?.get(node) ?? c.static;
   if (s === undefined) return 'Absent';
   const file = snap.agents.get(node)?.observed?.manifests.find((f) => f.path === s.path);
   if (file === undefined) return 'Absent';
@@ -233,7 +233,7 @@ function computeStaticNodeAction(
   node: string,
   want: ManifestState | undefined,
 ): PivotAction | undefined {
-  const s = c.static;
+  const s = c.staticByNode?.get(node) ?? c.static;
   if (s === undefined) return undefined;
   if (isComponentDoneOn(snap, c, node)) return undefined;
   const component = c.name;

@@ -63,6 +63,12 @@ export interface ReconcileDeps {
   readonly now: () => Date;
   /** Requeue delay while something is in progress (ms). */
   readonly progressRequeueMs?: number;
+  /**
+   * The last status this process wrote per object (by uid). The informer cache lags behind our own
+   * write, and comparing with it would write again and repeat step events. The operator is the
+   * only status writer and a deposed leader exits, so our own last write is the truth.
+   */
+  readonly written?: Map<string, { uid: string | undefined; status: ControlPlaneStatus }>;
 }
 
 const CP_PATH = `/apis/${API_GROUP}/${API_VERSION}/${PLURAL}`;
@@ -78,9 +84,10 @@ export function computeAgentDesiredText(
   currentText: string | undefined,
   component: DesiredComponent,
   state: ManifestState,
+  node?: string,
 ): string {
   const current = computeCurrentAgentDesired(currentText, parseAgentDesired);
-  const s = component.static;
+  const s = (node === undefined ? undefined : component.staticByNode?.get(node)) ?? component.static;
   if (s === undefined) throw new Error(`${component.name} has no static manifest`);
   const entry: DesiredManifest = {
     path: s.path,
@@ -121,7 +128,7 @@ async function act(deps: ReconcileDeps, snap: Snapshot, desired: DesiredState, a
     case 'SetManifest': {
       const c = desired.components.find((d) => d.name === action.component);
       if (c === undefined) throw new Error(`no desired state for ${action.component}`);
-      const text = computeAgentDesiredText(snap.agents.get(action.node)?.desiredText, c, action.state);
+      const text = computeAgentDesiredText(snap.agents.get(action.node)?.desiredText, c, action.state, action.node);
       const name = agentConfigMapName(action.node);
       await deps.client.apply(
         `/api/v1/namespaces/${SYSTEM_NAMESPACE}/configmaps/${name}`,
@@ -179,8 +186,10 @@ export interface PassResult {
 
 /** One pass; exported for tests that drive it directly. */
 export async function reconcilePass(deps: ReconcileDeps, name: string, signal: AbortSignal, logger: Logger): Promise<PassResult | undefined> {
-  const world = deps.readWorld(name);
-  if (world === undefined) return undefined;
+  const raw = deps.readWorld(name);
+  if (raw === undefined) return undefined;
+  const memo = deps.written?.get(name);
+  const world = memo !== undefined && memo.uid === raw.controlPlane.metadata.uid ? { ...raw, controlPlane: { ...raw.controlPlane, status: memo.status } } : raw;
   const snap = computeSnapshot(world, agentConfigMapName);
   const spec = snap.controlPlane.spec;
   const halted =
@@ -213,6 +222,7 @@ export async function reconcilePass(deps: ReconcileDeps, name: string, signal: A
       signal,
     );
     wrote = true;
+    deps.written?.set(name, { uid: snap.controlPlane.metadata.uid, status });
     const regarding = regardingOf(snap);
     for (const e of computeStepEvents(before, status)) deps.events.emit(regarding, e);
     if (plan.action.type === 'Blocked' && before?.phase !== 'Degraded') {
@@ -227,7 +237,8 @@ export async function reconcilePass(deps: ReconcileDeps, name: string, signal: A
 }
 
 /** The controller's Reconcile for ControlPlane keys. */
-export function makeReconcile(deps: ReconcileDeps) {
+export function makeReconcile(depsIn: ReconcileDeps) {
+  const deps: ReconcileDeps = { written: new Map(), ...depsIn };
   return async (key: string, ctx: { logger: Logger; signal: AbortSignal }): Promise<ReconcileResult> => {
     const result = await reconcilePass(deps, key, ctx.signal, ctx.logger);
     if (result === undefined) return {};
