@@ -9,14 +9,13 @@ import { askService, clients, echoWorkload, nodeVersion, REPO, runNodeScript, ty
 import {
   applyDeploy,
   isReadyView,
-  killOperator,
   kubectl,
   logTail,
   make,
   readControlPlane,
   startAckWriter,
-  startOperator,
-  type OperatorProcess,
+  superviseOperator,
+  type SupervisedOperator,
 } from './pivot.js';
 
 /**
@@ -45,8 +44,20 @@ async function freshCluster(): Promise<void> {
   applyDeploy();
 }
 
-function waitReady(timeout = '15m'): { code: number; out: string } {
-  return kubectl(['wait', '--for=condition=Ready', 'controlplane/cluster', `--timeout=${timeout}`]);
+/**
+ * Ready=True on controlplane/cluster (polled: the API is briefly down during the pivot, and
+ * `kubectl wait` gives up on the first refused connection). Then `kubectl wait` confirms it the
+ * way a user would.
+ */
+async function waitReady(c: Clients, timeoutMs = 15 * 60_000): Promise<{ code: number; out: string }> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (isReadyView(await readControlPlane(c.kc))) {
+      return kubectl(['wait', '--for=condition=Ready', 'controlplane/cluster', '--timeout=60s']);
+    }
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  return { code: 1, out: `controlplane/cluster not Ready within ${timeoutMs / 1000} s: ${JSON.stringify(await readControlPlane(c.kc))}` };
 }
 
 function staticLeft(): string[] {
@@ -55,7 +66,7 @@ function staticLeft(): string[] {
 
 describe('tier node: the pivot', () => {
   let c: Clients;
-  let op: OperatorProcess | undefined;
+  let op: SupervisedOperator | undefined;
 
   beforeAll(async () => {
     make('build');
@@ -65,7 +76,7 @@ describe('tier node: the pivot', () => {
   });
 
   afterAll(async () => {
-    if (op !== undefined) await killOperator(op, 'SIGTERM');
+    if (op !== undefined) await op.stop();
     // Later e2e files expect a static-pod cluster (reboot survival of a pivoted node is a later issue).
     await freshCluster();
   });
@@ -86,15 +97,15 @@ describe('tier node: the pivot', () => {
     const ack = await startAckWriter(c.kc, namespace);
     const prober = await startProber(c.kc, { hz: 10 });
     const started = Date.now();
-    op = await startOperator('pivot');
+    op = await superviseOperator('pivot');
     const applied = kubectl(['apply', '-f', SAMPLE]);
     expect(applied.code, applied.out).toBe(0);
-    const waited = waitReady();
+    const waited = await waitReady(c);
     const pivotMs = Date.now() - started;
     const report = await prober.stop();
     const writes = await ack.stop();
-    expect(waited.code, `${waited.out}\noperator log:\n${logTail(op.log)}`).toBe(0);
-    console.log(`pivot: ${(pivotMs / 1000).toFixed(1)} s; ${summarize(report)}; acknowledged writes ${writes.acked}, failed ${writes.failed}`);
+    expect(waited.code, `${waited.out}\noperator log:\n${logTail(op.current().log)}`).toBe(0);
+    console.log(`pivot: ${(pivotMs / 1000).toFixed(1)} s; ${summarize(report)}; acknowledged writes ${writes.acked}, failed ${writes.failed}; operator restarts (lease lost while the API was down) ${op.restarts()}`);
 
     // Nothing static left, every original backed up.
     expect(staticLeft()).toEqual([]);
@@ -130,7 +141,7 @@ describe('tier node: the pivot', () => {
   it('writes nothing when there is nothing to do', async () => {
     if (op === undefined) throw new Error('no operator from the previous test');
     const writes = async (): Promise<number> => {
-      const res = await fetch(`http://127.0.0.1:${op?.metricsPort ?? 0}/metrics`);
+      const res = await fetch(`http://127.0.0.1:${op?.current().metricsPort ?? 0}/metrics`);
       const text = await res.text();
       return text
         .split('\n')
@@ -149,26 +160,25 @@ describe('tier node: the pivot', () => {
   });
 
   it('converges in 3 fresh pivots with the operator SIGKILLed at random points', async () => {
-    if (op !== undefined) await killOperator(op, 'SIGTERM');
+    if (op !== undefined) await op.stop();
     op = undefined;
     for (let round = 1; round <= 3; round++) {
       await freshCluster();
-      let current = await startOperator(`kill-${round}`);
+      const sup = await superviseOperator(`kill-${round}`);
       expect(kubectl(['apply', '-f', SAMPLE]).code).toBe(0);
       const kills: number[] = [];
       for (let k = 0; k < 4; k++) {
-        const at = 3_000 + Math.floor(Math.random() * 25_000);
+        const at = 3_000 + Math.floor(Math.random() * 40_000);
         await new Promise((r) => setTimeout(r, at));
         if (isReadyView(await readControlPlane(c.kc))) break;
-        await killOperator(current, 'SIGKILL');
+        await sup.kill();
         kills.push(at);
-        current = await startOperator(`kill-${round}`);
       }
-      const waited = waitReady();
-      expect(waited.code, `round ${round}: ${waited.out}\n${logTail(current.log)}`).toBe(0);
+      const waited = await waitReady(c);
+      expect(waited.code, `round ${round}: ${waited.out}\n${logTail(sup.current().log)}`).toBe(0);
       expect(staticLeft()).toEqual([]);
-      console.log(`kill round ${round}: SIGKILL after ${kills.map((k) => `${(k / 1000).toFixed(1)} s`).join(', ') || '(converged first)'}`);
-      await killOperator(current, 'SIGTERM');
+      console.log(`kill round ${round}: SIGKILL after ${kills.map((k) => `${(k / 1000).toFixed(1)} s`).join(', ') || '(converged first)'}; restarts ${sup.restarts()}`);
+      await sup.stop();
     }
   });
 });

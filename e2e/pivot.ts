@@ -177,3 +177,44 @@ export function spanMs(from: string | undefined, to: string | undefined): number
   if (from === undefined || to === undefined) return undefined;
   return Date.parse(to) - Date.parse(from);
 }
+
+/**
+ * The operator restarted whenever it exits, as its Deployment would be: it exits on purpose when
+ * it loses its Lease, which happens when the API is down longer than the renew deadline (the
+ * apiserver's port-sharing restart, the etcd handover).
+ */
+export interface SupervisedOperator {
+  current(): OperatorProcess;
+  readonly restarts: () => number;
+  /** SIGKILL the running process (the supervisor starts a new one). */
+  kill(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function superviseOperator(tag: string): Promise<SupervisedOperator> {
+  let stopped = false;
+  let restarts = 0;
+  let op = await startOperator(tag);
+  const watch = (p: OperatorProcess): void => {
+    void p.exited.then(async () => {
+      if (stopped) return;
+      await new Promise((r) => setTimeout(r, 1000));
+      if (stopped) return;
+      restarts++;
+      op = await startOperator(tag);
+      watch(op);
+    });
+  };
+  watch(op);
+  return {
+    current: () => op,
+    restarts: () => restarts,
+    async kill() {
+      await killOperator(op, 'SIGKILL');
+    },
+    async stop() {
+      stopped = true;
+      await killOperator(op, 'SIGTERM');
+    },
+  };
+}
