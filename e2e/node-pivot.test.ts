@@ -67,6 +67,13 @@ function staticLeft(): string[] {
 describe('tier node: the pivot', () => {
   let c: Clients;
   let op: SupervisedOperator | undefined;
+  /** Every supervisor started, so a failing test never leaves one restarting operators. */
+  const supervisors: SupervisedOperator[] = [];
+  const supervise = async (tag: string): Promise<SupervisedOperator> => {
+    const s = await superviseOperator(tag);
+    supervisors.push(s);
+    return s;
+  };
 
   beforeAll(async () => {
     make('build');
@@ -76,7 +83,7 @@ describe('tier node: the pivot', () => {
   });
 
   afterAll(async () => {
-    if (op !== undefined) await op.stop();
+    for (const s of supervisors) await s.stop();
     // Later e2e files expect a static-pod cluster (reboot survival of a pivoted node is a later issue).
     await freshCluster();
   });
@@ -97,7 +104,7 @@ describe('tier node: the pivot', () => {
     const ack = await startAckWriter(c.kc, namespace);
     const prober = await startProber(c.kc, { hz: 10 });
     const started = Date.now();
-    op = await superviseOperator('pivot');
+    op = await supervise('pivot');
     const applied = kubectl(['apply', '-f', SAMPLE]);
     expect(applied.code, applied.out).toBe(0);
     const waited = await waitReady(c);
@@ -112,9 +119,12 @@ describe('tier node: the pivot', () => {
     expect(readdirSync(BACKUPS).sort()).toEqual(CONTROL_PLANE_FILES);
 
     // Every workload exists and is rolled out.
+    // `kubectl rollout status` refuses OnDelete DaemonSets (etcd): compare the status counters.
     for (const w of WORKLOADS) {
-      const r = kubectl(['-n', 'kube-system', 'rollout', 'status', w, '--timeout=120s']);
+      const r = kubectl(['-n', 'kube-system', 'get', w, '-o', 'jsonpath={.status.updatedNumberScheduled}{.status.updatedReplicas}/{.status.numberReady}{.status.readyReplicas}/{.status.desiredNumberScheduled}{.spec.replicas}']);
       expect(r.code, `${w}: ${r.out}`).toBe(0);
+      const [updated, ready, desired] = r.out.trim().split('/');
+      expect({ w, updated, ready }).toEqual({ w, updated: desired, ready: desired });
     }
     const mirrors = (await c.core.listNamespacedPod({ namespace: 'kube-system' })).items.filter(
       (p) => p.metadata?.annotations?.['kubernetes.io/config.mirror'] !== undefined,
@@ -164,7 +174,7 @@ describe('tier node: the pivot', () => {
     op = undefined;
     for (let round = 1; round <= 3; round++) {
       await freshCluster();
-      const sup = await superviseOperator(`kill-${round}`);
+      const sup = await supervise(`kill-${round}`);
       expect(kubectl(['apply', '-f', SAMPLE]).code).toBe(0);
       const kills: number[] = [];
       for (let k = 0; k < 4; k++) {
@@ -180,5 +190,5 @@ describe('tier node: the pivot', () => {
       console.log(`kill round ${round}: SIGKILL after ${kills.map((k) => `${(k / 1000).toFixed(1)} s`).join(', ') || '(converged first)'}; restarts ${sup.restarts()}`);
       await sup.stop();
     }
-  });
+  }, 45 * 60_000);
 });

@@ -202,6 +202,10 @@ export async function superviseOperator(tag: string): Promise<SupervisedOperator
       if (stopped) return;
       restarts++;
       op = await startOperator(tag);
+      if (stopped) {
+        await killOperator(op, 'SIGTERM');
+        return;
+      }
       watch(op);
     });
   };
@@ -213,6 +217,7 @@ export async function superviseOperator(tag: string): Promise<SupervisedOperator
       await killOperator(op, 'SIGKILL');
     },
     async stop() {
+      if (stopped) return;
       stopped = true;
       await killOperator(op, 'SIGTERM');
     },
