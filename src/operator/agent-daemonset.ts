@@ -11,8 +11,10 @@
  *  - tolerates everything and is system-node-critical: it is what retires and restores the
  *    control plane, so it must run exactly where the control plane runs, even on a NotReady node.
  */
+import { posix } from 'node:path';
 import { DEFAULT_BACKUP_DIR } from '../api/agent.js';
 import {
+  ANNOTATION_TEMPLATE_HASH,
   CONTROL_PLANE_NODE_LABEL,
   LABEL_COMPONENT,
   LABEL_MANAGED_BY,
@@ -27,11 +29,6 @@ export const AGENT_NAME = 'selfhost-agent';
 export const AGENT_SERVICE_ACCOUNT = 'selfhost-agent';
 /** Value of selfhost.dev/component on the agent's pods (not a ComponentName: it is not pivoted). */
 export const AGENT_COMPONENT_LABEL = 'agent';
-
-function parentOf(path: string): string {
-  const i = path.lastIndexOf('/');
-  return i <= 0 ? '/' : path.slice(0, i);
-}
 
 export function computeDesiredAgentDaemonSet(image: string): JsonObject {
   const labels = { [LABEL_COMPONENT]: AGENT_COMPONENT_LABEL };
@@ -64,13 +61,13 @@ export function computeDesiredAgentDaemonSet(image: string): JsonObject {
           },
           volumeMounts: [
             { name: 'manifests', mountPath: STATIC_MANIFEST_DIR },
-            { name: 'selfhost', mountPath: parentOf(DEFAULT_BACKUP_DIR) },
+            { name: 'selfhost', mountPath: posix.dirname(DEFAULT_BACKUP_DIR) },
           ],
         },
       ],
       volumes: [
         { name: 'manifests', hostPath: { path: STATIC_MANIFEST_DIR, type: 'Directory' } },
-        { name: 'selfhost', hostPath: { path: parentOf(DEFAULT_BACKUP_DIR), type: 'DirectoryOrCreate' } },
+        { name: 'selfhost', hostPath: { path: posix.dirname(DEFAULT_BACKUP_DIR), type: 'DirectoryOrCreate' } },
       ],
     },
   };
@@ -81,7 +78,7 @@ export function computeDesiredAgentDaemonSet(image: string): JsonObject {
       name: AGENT_NAME,
       namespace: SYSTEM_NAMESPACE,
       labels: { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE, [LABEL_COMPONENT]: AGENT_COMPONENT_LABEL },
-      annotations: { 'selfhost.dev/template-hash': sha256Hex(canonicalJson(template)) },
+      annotations: { [ANNOTATION_TEMPLATE_HASH]: sha256Hex(canonicalJson(template)) },
     },
     spec: {
       selector: { matchLabels: labels },

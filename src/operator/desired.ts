@@ -7,7 +7,6 @@
  * retired), else the file as it is. So the same cluster gives byte-identical desired objects on
  * every pass, before, during and after the pivot.
  */
-import { createHash } from 'node:crypto';
 import type { V1DaemonSet } from '@kubernetes/client-node';
 import type { AgentObserved, ObservedFile } from '../api/agent.js';
 import { SYSTEM_NAMESPACE } from '../api/constants.js';
@@ -19,6 +18,7 @@ import {
   type ConvertedComponent,
   type Refusal,
 } from '../convert/index.js';
+import { sha256Hex } from '../convert/hash.js';
 import { makeRefusal } from '../convert/refusal.js';
 import { parseStaticPod } from '../convert/parse.js';
 import { computePortSharingPrep } from '../convert/port-sharing-prep.js';
@@ -69,10 +69,6 @@ export interface DesiredOptions {
   readonly image: string;
 }
 
-export function sha256Text(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
-
 /** The originals: backups win over active files with the same path. */
 export function computeOriginalManifests(observed: AgentObserved): ObservedFile[] {
   const byPath = new Map<string, ObservedFile>();
@@ -85,10 +81,10 @@ function staticSourceOf(c: ConvertedComponent, originals: readonly ObservedFile[
   const original = originals.find((f) => f.path === c.sourceManifest);
   if (original === undefined) return undefined;
   const prepared = c.portSharingPrep;
-  const base = { path: original.path, originalContent: original.content, originalSha256: sha256Text(original.content) };
+  const base = { path: original.path, originalContent: original.content, originalSha256: sha256Hex(original.content) };
   return prepared === undefined || prepared === original.content
     ? base
-    : { ...base, preparedContent: prepared, preparedSha256: sha256Text(prepared) };
+    : { ...base, preparedContent: prepared, preparedSha256: sha256Hex(prepared) };
 }
 
 export function computeDesiredState(snap: Snapshot, options: DesiredOptions): DesiredState {
@@ -169,7 +165,7 @@ export function computeDesiredState(snap: Snapshot, options: DesiredOptions): De
       if (file === undefined) continue;
       const parsed = parseStaticPod({ path: file.path, content: file.content });
       const prep = converted.portSharingPrep === undefined || !parsed.ok ? undefined : computePortSharingPrep(parsed.pod);
-      staticByNode.set(n.name, staticSourceOf({ ...converted, ...(prep === undefined ? {} : { portSharingPrep: prep }) }, [file]) ?? { path: file.path, originalContent: file.content, originalSha256: sha256Text(file.content) });
+      staticByNode.set(n.name, staticSourceOf({ ...converted, ...(prep === undefined ? {} : { portSharingPrep: prep }) }, [file]) ?? { path: file.path, originalContent: file.content, originalSha256: sha256Hex(file.content) });
     }
     components.push({
       name,

@@ -26,9 +26,10 @@
 import { type AgentDesired, type ManifestState } from '../api/agent.js';
 import type { ComponentMode, ComponentName } from '../api/types.js';
 import { formatRefusal } from '../convert/index.js';
+import { sha256Hex } from '../convert/hash.js';
 import { GATE_CONTAINER } from '../convert/mutators/handover-gate.js';
-import { liveWorkload, sha256Text, type DesiredComponent, type DesiredState } from './desired.js';
-import type { NodeView, PodView, Snapshot } from './snapshot.js';
+import { liveWorkload, type DesiredComponent, type DesiredState } from './desired.js';
+import { num, rec, workloadKey, type NodeView, type PodView, type Snapshot } from './snapshot.js';
 import { isAppliedSubset } from './subset.js';
 
 export type PivotAction =
@@ -87,7 +88,7 @@ export function computeCurrentAgentDesired(text: string | undefined, parse: (t: 
 export function isAgentSynced(snap: Snapshot, node: string): boolean {
   const agent = snap.agents.get(node);
   if (agent?.observed === undefined) return false;
-  const want = agent.desiredText === undefined ? '' : sha256Text(agent.desiredText);
+  const want = agent.desiredText === undefined ? '' : sha256Hex(agent.desiredText);
   return agent.observed.desiredSha256 === want;
 }
 
@@ -99,12 +100,6 @@ function selfPodsOf(snap: Snapshot, component: ComponentName, node: string): Pod
   return snap.pods.filter((p) => !p.mirror && !p.agent && p.component === component && p.node === node && !p.deleting);
 }
 
-function num(v: unknown): number {
-  return typeof v === 'number' ? v : 0;
-}
-function rec(v: unknown): Record<string, unknown> {
-  return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {};
-}
 
 /** A workload's rollout is complete: observed, all updated, all available. */
 export function isRolloutComplete(workload: Record<string, unknown> | undefined): boolean {
@@ -295,7 +290,7 @@ function computeStaticNodeAction(
 
 function isAgentCurrent(snap: Snapshot, desired: DesiredState): boolean {
   const name = String(rec(desired.agentDaemonSet['metadata'])['name']);
-  return isAppliedSubset(desired.agentDaemonSet, snap.workloads.get(`DaemonSet/${name}`));
+  return isAppliedSubset(desired.agentDaemonSet, snap.workloads.get(workloadKey('DaemonSet', name)));
 }
 
 export function computePivotPlan(snap: Snapshot, desired: DesiredState, want: WantedStates): PivotPlan {

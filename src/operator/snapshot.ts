@@ -3,7 +3,7 @@
  * re-read during the pass: every decision of the pass is made on this one picture.
  */
 import { AGENT_DESIRED_KEY, AGENT_OBSERVED_KEY, parseAgentObserved, type AgentObserved } from '../api/agent.js';
-import { CONTROL_PLANE_NODE_LABEL, LABEL_COMPONENT } from '../api/constants.js';
+import { ANNOTATION_TEMPLATE_HASH, CONTROL_PLANE_NODE_LABEL, LABEL_COMPONENT } from '../api/constants.js';
 import { COMPONENTS, type ComponentName, type ControlPlane } from '../api/types.js';
 import type { JsonObject } from '../kube/client.js';
 
@@ -63,8 +63,12 @@ export interface RawWorld {
   readonly deployments: readonly JsonObject[];
 }
 
-function rec(v: unknown): Record<string, unknown> {
+/** Wire JSON accessors: a missing or mistyped field reads as empty, never throws. */
+export function rec(v: unknown): Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+export function num(v: unknown): number {
+  return typeof v === 'number' ? v : 0;
 }
 function arr(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];
@@ -135,7 +139,7 @@ export function computePodView(pod: JsonObject): PodView {
       return state['running'] !== undefined || rec(state['terminated'])['exitCode'] === 0;
     })
     .map((s) => str(s['name']) ?? '');
-  const templateHash = annotationsOf(pod)['selfhost.dev/template-hash'];
+  const templateHash = annotationsOf(pod)[ANNOTATION_TEMPLATE_HASH];
   const image = str(main['image']);
   return {
     name: nameOf(pod),

@@ -3,7 +3,7 @@
  * differs from what is stored: times are carried over unless something really changed, so a
  * pass over an unchanged world computes an identical status and writes nothing.
  */
-import { computeTimestamp, ConditionType, Reasons, setCondition, type ConditionInput } from '../api/conditions.js';
+import { computeTimestamp, ConditionType, REASON_INITIALIZING, Reasons, setCondition, type ConditionInput } from '../api/conditions.js';
 import type {
   ComponentName,
   ComponentStatus,
@@ -18,14 +18,8 @@ import { formatVersion, compareVersions, parseVersion } from '../api/version.js'
 import { kubernetesVersionOfImage, parseImageRef } from '../convert/images.js';
 import { liveWorkload, type DesiredState } from './desired.js';
 import type { ComponentProgress, PivotPlan } from './pivot-plan.js';
-import type { PodView, Snapshot } from './snapshot.js';
+import { num, rec, type PodView, type Snapshot } from './snapshot.js';
 
-function rec(v: unknown): Record<string, unknown> {
-  return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {};
-}
-function num(v: unknown): number {
-  return typeof v === 'number' ? v : 0;
-}
 
 /** A pod's component version: vX.Y.Z for Kubernetes images, the image tag otherwise. */
 export function computePodVersion(component: ComponentName, image: string | undefined): string | undefined {
@@ -244,7 +238,7 @@ export function computeStatus(input: StatusInput): ControlPlaneStatus {
   const missing = plan.components.filter((p) => p.readyNodes === 0).map((p) => p.name);
   const unhealthy = plan.components.filter((p) => p.readyNodes < snap.nodes.length).map((p) => p.name);
   if (plan.components.length === 0) {
-    conditionsIn.push(withGen({ type: ConditionType.ComponentsHealthy, status: 'Unknown', reason: 'Initializing', message: message ?? 'not observed yet' }));
+    conditionsIn.push(withGen({ type: ConditionType.ComponentsHealthy, status: 'Unknown', reason: REASON_INITIALIZING, message: message ?? 'not observed yet' }));
   } else if (missing.length > 0) {
     conditionsIn.push(withGen({ type: ConditionType.ComponentsHealthy, status: 'False', reason: Reasons.ComponentsHealthy.ComponentMissing, message: `no Ready instance: ${missing.join(', ')}` }));
   } else if (unhealthy.length > 0) {

@@ -14,6 +14,7 @@
  *  1. drop container ports (they would block scheduling next to the mirror pod, see above);
  *  2. add the init container with the manifest directory mounted read-only.
  */
+import { posix } from 'node:path';
 import type { V1Container, V1PodTemplateSpec, V1Volume } from '@kubernetes/client-node';
 import { containersOf, mainFlagsOf } from '../container.js';
 import { effectiveFlagValue } from '../flags.js';
@@ -34,11 +35,6 @@ export function computeUrlPorts(urls: string | undefined | null, fallback: numbe
   return [...ports].sort((a, b) => a - b);
 }
 
-function directoryOf(path: string): string {
-  const i = path.lastIndexOf('/');
-  return i <= 0 ? '/' : path.slice(0, i);
-}
-
 export function addEtcdHandoverGate(template: V1PodTemplateSpec, ctx: MutationContext): V1PodTemplateSpec {
   const image = ctx.handoverGateImage;
   if (image === undefined || ctx.component !== 'etcd') return template;
@@ -47,7 +43,7 @@ export function addEtcdHandoverGate(template: V1PodTemplateSpec, ctx: MutationCo
     ...computeUrlPorts(effectiveFlagValue(flags, 'listen-client-urls'), 2379),
     ...computeUrlPorts(effectiveFlagValue(flags, 'listen-peer-urls'), 2380),
   ];
-  const dir = directoryOf(ctx.manifest);
+  const dir = posix.dirname(ctx.manifest);
   const withoutPorts = dropHostPortsForSurge(template);
   const gate: V1Container = {
     name: GATE_CONTAINER,

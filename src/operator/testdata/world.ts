@@ -18,10 +18,11 @@ import {
 import { CONTROL_PLANE_NODE_LABEL, LABEL_COMPONENT } from '../../api/constants.js';
 import type { ComponentName, ControlPlane, ControlPlaneSpec } from '../../api/types.js';
 import { validateControlPlane } from '../../api/validate.js';
+import { sha256Hex } from '../../convert/hash.js';
 import { GATE_CONTAINER } from '../../convert/mutators/handover-gate.js';
 import { kubeadmFixtures, TESTDATA } from '../../convert/testdata/helpers.js';
 import type { JsonObject } from '../../kube/client.js';
-import { computeDesiredState, sha256Text, type DesiredState } from '../desired.js';
+import { computeDesiredState, type DesiredState } from '../desired.js';
 import { computePivotPlan, computeWantedStates, type PivotAction, type PivotPlan } from '../pivot-plan.js';
 import { computeSnapshot, type RawWorld, type Snapshot } from '../snapshot.js';
 import { computeAgentDesiredText } from '../reconcile.js';
@@ -49,7 +50,7 @@ function fixture() {
 }
 
 function file(path: string, content: string): ObservedFile {
-  return { path, sha256: sha256Text(content), content };
+  return { path, sha256: sha256Hex(content), content };
 }
 
 const COMPONENT_FILES: Record<string, ComponentName> = {
@@ -181,13 +182,13 @@ export class SimWorld {
     }
     for (const m of parseAgentDesired(this.desiredText).manifests) {
       const active = this.manifests.get(m.path);
-      if (!this.backups.has(m.path) && active !== undefined && sha256Text(active) === m.originalSha256) this.backups.set(m.path, active);
+      if (!this.backups.has(m.path) && active !== undefined && sha256Hex(active) === m.originalSha256) this.backups.set(m.path, active);
       if (m.state === 'Retired') this.manifests.delete(m.path);
       if (m.state === 'Prepared' && m.content !== undefined) this.manifests.set(m.path, m.content);
       const backup = this.backups.get(m.path);
       if (m.state === 'Original' && backup !== undefined) this.manifests.set(m.path, backup);
     }
-    this.agentActedOn = sha256Text(this.desiredText);
+    this.agentActedOn = sha256Hex(this.desiredText);
   }
 
   /** The kubelet: static pods follow the files; the handover gate opens when etcd's file is gone. */
