@@ -113,6 +113,13 @@ export async function computeGateBlockers(spec: GateSpec, probe: GateProbe): Pro
 }
 
 export interface GateOptions extends GateSpec {
+  /**
+   * Open at once when every --absent file is already absent at the first check: there is no static
+   * instance to hand over from (a later rollout or a restart), and the ports may legitimately be
+   * in use by a self-hosted instance sharing them (SO_REUSEPORT). For the apiserver only: etcd's
+   * ports must always be free.
+   */
+  openIfAbsentAtStart?: boolean;
   intervalMs: number;
   /** Give up after this long; 0 waits forever. */
   timeoutMs: number;
@@ -130,6 +137,13 @@ export async function waitForGate(opts: GateOptions, signal: AbortSignal): Promi
   const clock = opts.clock ?? realClock();
   const logEveryMs = opts.logEveryMs ?? 10_000;
   const started = clock.now();
+  if (opts.openIfAbsentAtStart === true) {
+    const present = await computeGateBlockers({ absent: opts.absent, ports: [] }, opts.probe);
+    if (present.length === 0) {
+      opts.logger.info({ absent: opts.absent, waitedMs: 0 }, 'gate open: no static manifest to hand over from');
+      return { kind: 'open' };
+    }
+  }
   let lastLog: number | undefined;
   for (;;) {
     const blockers = await computeGateBlockers(opts, opts.probe);

@@ -56,14 +56,29 @@ describe('selfhost gate', () => {
     expect((await gate(['--absent', manifest, '--interval', '5ms', '--timeout', '5s'])).code).toBe(0);
   });
 
+  it('--open-if-absent-at-start: opens at once next to a listener when the manifest is already gone (a later rollout)', async () => {
+    const argv = ['--absent', join(root, 'kube-apiserver.yaml'), '--port', '2379', '--open-if-absent-at-start', '--timeout', '30ms'];
+    expect(await gate(argv, HEADER + LISTEN_2379)).toEqual({ code: 0, stderr: '' });
+  });
+
+  it('--open-if-absent-at-start: once the manifest was there, waits for the port like any gate', async () => {
+    const manifest = join(root, 'kube-apiserver.yaml');
+    writeFileSync(manifest, 'kind: Pod\n');
+    setTimeout(() => rmSync(manifest), 20);
+    const { code, stderr } = await gate(['--absent', manifest, '--port', '2379', '--open-if-absent-at-start', '--interval', '5ms', '--timeout', '80ms'], HEADER + LISTEN_2379);
+    expect(code).toBe(1);
+    expect(stderr).toBe('selfhost gate: timed out after 80ms while waiting: port 2379 is in LISTEN state');
+  });
+
   it.each([
+    [['--port', '2379', '--open-if-absent-at-start'], /--open-if-absent-at-start: Invalid value: true: needs at least one --absent/],
     [[], /--absent, --port: Required value/],
     [['--absent', 'etcd.yaml'], /--absent: invalid value "etcd.yaml": must be an absolute path/],
     [['--port', '70000'], /--port: invalid value "70000"/],
     [['--port', '2379', '--interval', 'fast'], /--interval: invalid value "fast"/],
     [['--port', '2379', '--timeout', 'never'], /--timeout: invalid value "never".* or 0/],
     [['--port'], /argument missing|--port/],
-    [['--wait', 'x'], /Unknown option '--wait'.*allowed options: --absent, --port, --interval, --timeout/],
+    [['--wait', 'x'], /Unknown option '--wait'.*allowed options: --absent, --port, --interval, --timeout, --open-if-absent-at-start/],
     [['--port', '2379', 'extra'], /unexpected argument "extra"/],
   ])('%j is a usage error (exit 2)', async (argv, message) => {
     const io = memoryIo();

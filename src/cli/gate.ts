@@ -19,11 +19,15 @@ Waits until every --absent file is gone and nothing listens on any --port (TCP L
 options:
   --absent <file>        a file that must not exist (repeatable)
   --port <port>          a TCP port nothing may listen on (repeatable)
+  --open-if-absent-at-start
+                         exit 0 at once when every --absent file is already absent at the
+                         first check (nothing to hand over; the port may be shared)
   --interval <duration>  poll period, a Go duration (default ${DEFAULT_INTERVAL})
   --timeout <duration>   give up (exit 1) after this long; 0 waits forever (default 0)`;
 
 export interface GateCommandOptions {
   absent: string[];
+  openIfAbsentAtStart: boolean;
   ports: number[];
   intervalMs: number;
   timeoutMs: number;
@@ -49,13 +53,14 @@ export function parseGateArgs(argv: string[]): Checked<GateCommandOptions> {
         port: { type: 'string', multiple: true },
         interval: { type: 'string' },
         timeout: { type: 'string' },
+        'open-if-absent-at-start': { type: 'boolean' },
       },
       strict: true,
       allowPositionals: true,
     }));
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    return { ok: false, message: `${message} (allowed options: --absent, --port, --interval, --timeout)` };
+    return { ok: false, message: `${message} (allowed options: --absent, --port, --interval, --timeout, --open-if-absent-at-start)` };
   }
   if (positionals.length > 0) {
     return { ok: false, message: `unexpected argument ${JSON.stringify(positionals[0])}: selfhost gate takes only options` };
@@ -77,7 +82,11 @@ export function parseGateArgs(argv: string[]): Checked<GateCommandOptions> {
   if (!interval.ok) return interval;
   const timeout = parseDurationFlag('timeout', values.timeout ?? '0', true);
   if (!timeout.ok) return timeout;
-  return { ok: true, value: { absent, ports, intervalMs: interval.value, timeoutMs: timeout.value } };
+  const openIfAbsentAtStart = values['open-if-absent-at-start'] === true;
+  if (openIfAbsentAtStart && absent.length === 0) {
+    return { ok: false, message: '--open-if-absent-at-start: Invalid value: true: needs at least one --absent file to check' };
+  }
+  return { ok: true, value: { absent, openIfAbsentAtStart, ports, intervalMs: interval.value, timeoutMs: timeout.value } };
 }
 
 /** SIGTERM/SIGINT as an AbortSignal, with a way to remove the handlers. */

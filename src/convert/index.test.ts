@@ -185,7 +185,8 @@ describe('computeDesiredWorkloads on real kubeadm output', () => {
               'kube-apiserver': { 'kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint': '192.0.2.10:6443' },
             } as Record<string, Record<string, string>>;
             expect(info?.nodeLocalAnnotations).toEqual(local[component] ?? {});
-            if (component === 'etcd') {
+            if (component === 'etcd' || component === 'kube-apiserver') {
+              // Handed over through the gate, not by a port-sharing restart.
               expect(info?.portSharingPrep).toBeUndefined();
               return;
             }
@@ -354,7 +355,7 @@ describe('computeDesiredWorkloads: hand-written manifests', () => {
       expect(pod.flags).toContainEqual({ name: 'permit-port-sharing', value: 'true' });
       return pod.pod.spec?.containers[0];
     };
-    expect(prep('kube-apiserver')?.args?.at(-1)).toBe('--permit-port-sharing=true');
+    expect(result.components.find((x) => x.name === 'kube-apiserver')?.portSharingPrep).toBeUndefined();
     expect(prep('kube-scheduler')?.command?.[0]).toMatch(/--profiling=false --permit-port-sharing=true$/);
     expect(prep('kube-controller-manager')?.command?.[2]).toMatch(/^exec .* --permit-port-sharing=true$/);
   });
@@ -508,12 +509,13 @@ describe('computeDesiredWorkloads: refusals and selection', () => {
       'useHostNetworkDns',
       'ensurePriorityClass',
       'disableServiceAccountToken',
-      'addEtcdHandoverGate',
+      'addHandoverGate',
       'sortFlags',
       'labelForSelfHost',
     ]);
     expect(pipelineSteps('kube-scheduler')).toContain('spreadAcrossNodes');
     expect(pipelineSteps('kube-apiserver')).toContain('addPortSharing');
+    expect(pipelineSteps('kube-apiserver')).toContain('addHandoverGate');
     expect(pipelineSteps('kube-proxy')).not.toContain('applyFlagChanges');
   });
 

@@ -65,7 +65,7 @@ export interface ConvertedComponent {
    */
   readonly nodeLocalAnnotations: Readonly<Record<string, string>>;
   /**
-   * apiserver / scheduler / controller-manager: the source manifest with only
+   * scheduler / controller-manager: the source manifest with only
    * `--permit-port-sharing=true` added (YAML). The agent writes it over the static manifest first,
    * so the static instance shares its port with the self-hosted one during the handover. Equal to
    * the source text when the source already shares its port.
@@ -84,7 +84,11 @@ export interface ConversionResult {
   readonly node: NodeIdentity;
 }
 
-const PORT_SHARING_COMPONENTS = new Set<ComponentName>(['kube-apiserver', 'kube-controller-manager', 'kube-scheduler']);
+/**
+ * Components handed over by first restarting the static pod with port sharing (Prepared). The
+ * apiserver and etcd use the handover gate instead (mutators/handover-gate.ts says why).
+ */
+const PORT_SHARING_COMPONENTS = new Set<ComponentName>(['kube-controller-manager', 'kube-scheduler']);
 
 /**
  * The Kubernetes version each source runs. kube-* carry it in their image tag; etcd's tag is an

@@ -17,7 +17,7 @@ import { labelForSelfHost } from './mutators/labels.js';
 import { applyExtraArgs, applyResources } from './mutators/overrides.js';
 import { placeOnControlPlane, spreadAcrossNodes, tolerateEverything } from './mutators/placement.js';
 import { disableServiceAccountToken, ensurePriorityClass, useHostNetworkDns } from './mutators/pod.js';
-import { addEtcdHandoverGate } from './mutators/handover-gate.js';
+import { addHandoverGate } from './mutators/handover-gate.js';
 import { addPortSharing, dropHostPortsForSurge } from './mutators/ports.js';
 import { dropNodeLocalProbeHosts } from './mutators/probes.js';
 import { sortFlags } from './mutators/sort.js';
@@ -54,8 +54,8 @@ const LEADER_ELECTED: readonly Mutator[] = [
 ];
 
 export const PIPELINES: Readonly<Record<ComponentName, readonly Mutator[]>> = {
-  etcd: [...HEAD, placeOnControlPlane, ...POD_SETTINGS, addEtcdHandoverGate, ...TAIL],
-  'kube-apiserver': [...HEAD, placeOnControlPlane, ...POD_SETTINGS, addPortSharing, dropHostPortsForSurge, ...TAIL],
+  etcd: [...HEAD, placeOnControlPlane, ...POD_SETTINGS, addHandoverGate, ...TAIL],
+  'kube-apiserver': [...HEAD, placeOnControlPlane, ...POD_SETTINGS, addPortSharing, dropHostPortsForSurge, addHandoverGate, ...TAIL],
   'kube-controller-manager': LEADER_ELECTED,
   'kube-scheduler': LEADER_ELECTED,
   'kube-proxy': [...HEAD.filter((m) => m !== applyFlagChanges), tolerateEverything, ...POD_SETTINGS, ...TAIL],

@@ -36,7 +36,6 @@ describe('computePivotPlan: the whole pivot against the simulator', () => {
       'Prepared kube-controller-manager',
       'apply kube-controller-manager',
       'Retired kube-controller-manager',
-      'Prepared kube-apiserver',
       'apply kube-apiserver',
       'Retired kube-apiserver',
       'apply etcd',
@@ -119,24 +118,24 @@ describe('computePivotPlan: states of one step', () => {
     expect(summary(w.plan().action)).toBe('Wait: waiting for the static kube-scheduler on cp1 to restart with port sharing');
   });
 
-  it('waits for the self-hosted pod to be Ready before retiring the static one', () => {
+  it('after retiring the static apiserver, waits for the gated self-hosted one to be Ready', () => {
     const w = readyWorld();
-    runUntil(w, 'apply kube-apiserver');
+    runUntil(w, 'Retired kube-apiserver');
     const p = w.selfPods.get('kube-apiserver');
     if (p === undefined) throw new Error('no pod');
     w.selfPods.set('kube-apiserver', { ...p, ready: false });
     expect(summary(w.plan().action)).toBe('Wait: waiting for the self-hosted kube-apiserver on cp1 to become Ready');
   });
 
-  it('retires etcd only once its self-hosted pod is bound and the gate runs', () => {
+  it.each(['etcd', 'kube-apiserver'] as const)('retires %s only once its self-hosted pod is bound and the gate runs', (c) => {
     const w = readyWorld();
-    runUntil(w, 'apply etcd');
-    const p = w.selfPods.get('etcd');
+    runUntil(w, `apply ${c}`);
+    const p = w.selfPods.get(c);
     if (p === undefined) throw new Error('no pod');
-    w.selfPods.set('etcd', { ...p, gate: false });
-    expect(summary(w.plan().action)).toMatch(/^Wait: waiting for the handover gate of selfhost-etcd/);
-    w.selfPods.delete('etcd');
-    expect(summary(w.plan().action)).toBe('Wait: waiting for the self-hosted etcd pod to be placed on cp1');
+    w.selfPods.set(c, { ...p, gate: false });
+    expect(summary(w.plan().action)).toMatch(new RegExp(`^Wait: waiting for the handover gate of selfhost-${c}`));
+    w.selfPods.delete(c);
+    expect(summary(w.plan().action)).toBe(`Wait: waiting for the self-hosted ${c} pod to be placed on cp1`);
   });
 
   it('after a retire, waits for the mirror pod to go', () => {

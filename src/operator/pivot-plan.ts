@@ -6,17 +6,19 @@
  * from memory, so a pass after a crash at any point computes the same next action. The agent's
  * desired.json is part of that world: it records which files the operator asked to change.
  *
- * Per control-plane component and node (apiserver, controller-manager, scheduler):
+ * Per node, controller-manager and scheduler (leader-elected, a short overlap is harmless):
  *   1. Prepared   the agent rewrites the static manifest with --permit-port-sharing; the kubelet
  *                 restarts the static pod, which now shares its port;
- *   2. workload   apply the DaemonSet/Deployment; its pod binds the same port next to the static one;
+ *   2. workload   apply the Deployment; its pod binds the same port next to the static one;
  *   3. Ready      wait for the self-hosted pod to be Ready;
  *   4. Retired    the agent removes the static manifest; done when the file and the mirror pod are gone.
- * etcd (never two processes on one data dir):
+ * etcd (never two processes on one data dir) and kube-apiserver (a kubeadm apiserver cannot share
+ * its port, so the shortest outage is one start; see convert/mutators/handover-gate.ts):
  *   1. workload   apply the DaemonSet; its pod is bound and its handover gate waits;
  *   2. gate       wait until the gate runs on that node (the pod is admitted; no API needed later);
- *   3. Retired    the agent removes the manifest; the static etcd stops, the gate opens, etcd starts
- *                 on the same data dir; done when the self-hosted pod is Ready and the mirror is gone.
+ *   3. Retired    the agent removes the manifest; the static pod stops, the gate opens, the
+ *                 self-hosted one starts (etcd on the same data dir); done when the self-hosted
+ *                 pod is Ready and the mirror is gone.
  * kube-proxy and the CNI are adopted: apply, done when the rollout completed.
  *
  * Every action that can disrupt something (changing a manifest, applying a workload) first passes
@@ -27,7 +29,7 @@ import { type AgentDesired, type ManifestState } from '../api/agent.js';
 import type { ComponentMode, ComponentName } from '../api/types.js';
 import { formatRefusal } from '../convert/index.js';
 import { sha256Hex } from '../convert/hash.js';
-import { GATE_CONTAINER } from '../convert/mutators/handover-gate.js';
+import { GATE_CONTAINER, GATED_COMPONENTS } from '../convert/mutators/handover-gate.js';
 import { liveWorkload, type DesiredComponent, type DesiredState } from './desired.js';
 import { num, rec, workloadKey, type NodeView, type PodView, type Snapshot } from './snapshot.js';
 import { isAppliedSubset } from './subset.js';
@@ -262,10 +264,10 @@ function computeStaticNodeAction(
     };
   }
 
-  if (component === 'etcd') {
+  if (GATED_COMPONENTS.has(component)) {
     if (!current) return gated(snap, desired, { type: 'ApplyWorkload', component });
     const pod = selfPodsOf(snap, component, node).find((p) => p.templateHash === c.templateHash);
-    if (pod === undefined) return { type: 'Wait', component, reason: `waiting for the self-hosted etcd pod to be placed on ${node}` };
+    if (pod === undefined) return { type: 'Wait', component, reason: `waiting for the self-hosted ${component} pod to be placed on ${node}` };
     if (!pod.initStarted.includes(GATE_CONTAINER)) {
       return { type: 'Wait', component, reason: `waiting for the handover gate of ${pod.name} to run` };
     }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { computeDesiredWorkloads } from '../index.js';
 import { kubeadmFixtures, makeSpec } from '../testdata/helpers.js';
-import { computeUrlPorts, GATE_CONTAINER } from './handover-gate.js';
+import { computeGateArgs, computeUrlPorts, GATE_CONTAINER } from './handover-gate.js';
 
 describe('computeUrlPorts', () => {
   it.each<[string | undefined, number, number[]]>([
@@ -16,18 +16,58 @@ describe('computeUrlPorts', () => {
   });
 });
 
-describe('addEtcdHandoverGate', () => {
+describe('computeGateArgs', () => {
+  const M = '/etc/kubernetes/manifests';
+  it.each<[string, Parameters<typeof computeGateArgs>, string[]]>([
+    ['etcd defaults', ['etcd', `${M}/etcd.yaml`, []], [`--absent=${M}/etcd.yaml`, '--port=2379', '--port=2380']],
+    [
+      'etcd listen URLs',
+      ['etcd', `${M}/etcd.yaml`, [{ name: 'listen-client-urls', value: 'https://127.0.0.1:12379' }, { name: 'listen-peer-urls', value: 'https://10.0.0.1:12380' }]],
+      [`--absent=${M}/etcd.yaml`, '--port=12379', '--port=12380'],
+    ],
+    ['apiserver default port', ['kube-apiserver', `${M}/kube-apiserver.yaml`, []], [`--absent=${M}/kube-apiserver.yaml`, '--port=6443', '--open-if-absent-at-start']],
+    [
+      'apiserver --secure-port',
+      ['kube-apiserver', `${M}/kube-apiserver.yaml`, [{ name: 'secure-port', value: '8443' }]],
+      [`--absent=${M}/kube-apiserver.yaml`, '--port=8443', '--open-if-absent-at-start'],
+    ],
+    [
+      'apiserver with an unusable --secure-port falls back to 6443',
+      ['kube-apiserver', `${M}/kube-apiserver.yaml`, [{ name: 'secure-port', value: 'x' }]],
+      [`--absent=${M}/kube-apiserver.yaml`, '--port=6443', '--open-if-absent-at-start'],
+    ],
+  ])('%s', (_name, args, expected) => {
+    expect(computeGateArgs(...args)).toEqual(expected);
+  });
+});
+
+describe('addHandoverGate', () => {
   for (const f of kubeadmFixtures()) {
-    const etcdOf = (image?: string) => {
+    const workloadOf = (name: string, image?: string) => {
       const r = computeDesiredWorkloads({
         manifests: f.manifests,
         spec: makeSpec({ version: f.version }),
         ...(image === undefined ? {} : { handoverGateImage: image }),
       });
-      const ds = r.workloads.find((w) => w.metadata?.name === 'selfhost-etcd');
-      if (ds === undefined) throw new Error(`no etcd workload: ${JSON.stringify(r.refusals)}`);
+      const ds = r.workloads.find((w) => w.metadata?.name === name);
+      if (ds === undefined) throw new Error(`no ${name} workload: ${JSON.stringify(r.refusals)}`);
       return ds.spec?.template.spec;
     };
+    const etcdOf = (image?: string) => workloadOf('selfhost-etcd', image);
+
+    it(`${f.version}: gates the apiserver on its manifest and secure port, opening at once on later rollouts`, () => {
+      const spec = workloadOf('selfhost-kube-apiserver', 'example/selfhost:1');
+      const gate = spec?.initContainers?.find((c) => c.name === GATE_CONTAINER);
+      expect(gate?.args).toEqual(['gate', '--absent=/etc/kubernetes/manifests/kube-apiserver.yaml', '--port=6443', '--open-if-absent-at-start']);
+      expect(spec?.containers[0]?.command).toContain('--permit-port-sharing=true');
+      for (const c of spec?.containers ?? []) expect(c.ports).toBeUndefined();
+    });
+
+    it(`${f.version}: leaves the scheduler and controller-manager without a gate`, () => {
+      for (const name of ['selfhost-kube-scheduler', 'selfhost-kube-controller-manager']) {
+        expect(workloadOf(name, 'example/selfhost:1')?.initContainers ?? []).toEqual([]);
+      }
+    });
 
     it(`${f.version}: gates etcd on its manifest and ports, with no container ports left`, () => {
       const spec = etcdOf('example/selfhost:1');

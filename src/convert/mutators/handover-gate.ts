@@ -1,6 +1,6 @@
 /**
- * The etcd handover gate: the self-hosted etcd pod is created, scheduled and admitted while the
- * static etcd still runs, but its etcd starts only after the static one is gone.
+ * The handover gate: the self-hosted etcd or kube-apiserver pod is created, scheduled and admitted
+ * while the static one still runs, but its container starts only after the static one is gone.
  *
  * Why not the scheduler's hostPort check: once the static etcd stops, the apiserver has no
  * storage, so neither the mirror pod's deletion nor the new pod's binding can be written — a pod
@@ -10,6 +10,16 @@
  * nothing listens on etcd's client and peer ports; only then does the kubelet start etcd. etcd's
  * own locks (WAL file lock, bbolt flock) remain a last line of defence.
  *
+ * Why the apiserver too: a kubeadm apiserver listens without SO_REUSEPORT, so no second apiserver
+ * can bind its port while it runs. Restarting it first with --permit-port-sharing (the "Prepared"
+ * handover the scheduler and controller-manager use) costs two outages' worth of time: the static
+ * pod's graceful termination (the kubelet waits for it, ~30 s, before starting the same-named pod)
+ * plus a start. With the gate, the self-hosted apiserver binds as soon as the static one closes
+ * its listener (right after SIGTERM), so the API is down for one apiserver start only. Later
+ * rollouts of the DaemonSet overlap through port sharing, so the apiserver's gate opens at once
+ * when the static manifest is already absent when it starts (--open-if-absent-at-start); etcd's
+ * does not (its OnDelete rollout deletes the old pod first, and the ports must be free).
+ *
  * Steps:
  *  1. drop container ports (they would block scheduling next to the mirror pod, see above);
  *  2. add the init container with the manifest directory mounted read-only.
@@ -17,7 +27,8 @@
 import { posix } from 'node:path';
 import type { V1Container, V1PodTemplateSpec, V1Volume } from '@kubernetes/client-node';
 import { containersOf, mainFlagsOf } from '../container.js';
-import { effectiveFlagValue } from '../flags.js';
+import { effectiveFlagValue, type Flag } from '../flags.js';
+import type { ComponentName } from '../../api/types.js';
 import type { MutationContext } from '../types.js';
 import { dropHostPortsForSurge } from './ports.js';
 
@@ -35,21 +46,33 @@ export function computeUrlPorts(urls: string | undefined | null, fallback: numbe
   return [...ports].sort((a, b) => a - b);
 }
 
-export function addEtcdHandoverGate(template: V1PodTemplateSpec, ctx: MutationContext): V1PodTemplateSpec {
+/** Components handed over through the gate (the others: Prepared with port sharing, or adopted). */
+export const GATED_COMPONENTS: ReadonlySet<ComponentName> = new Set<ComponentName>(['etcd', 'kube-apiserver']);
+
+/** The gate's arguments after `gate` for a component, from its flags. */
+export function computeGateArgs(component: ComponentName, manifest: string, flags: readonly Flag[]): string[] {
+  if (component === 'etcd') {
+    const ports = [
+      ...computeUrlPorts(effectiveFlagValue(flags, 'listen-client-urls'), 2379),
+      ...computeUrlPorts(effectiveFlagValue(flags, 'listen-peer-urls'), 2380),
+    ];
+    return [`--absent=${manifest}`, ...[...new Set(ports)].map((p) => `--port=${p}`)];
+  }
+  const securePort = Number(effectiveFlagValue(flags, 'secure-port') ?? '6443');
+  return [`--absent=${manifest}`, `--port=${Number.isInteger(securePort) && securePort > 0 ? securePort : 6443}`, '--open-if-absent-at-start'];
+}
+
+export function addHandoverGate(template: V1PodTemplateSpec, ctx: MutationContext): V1PodTemplateSpec {
   const image = ctx.handoverGateImage;
-  if (image === undefined || ctx.component !== 'etcd') return template;
+  if (image === undefined || !GATED_COMPONENTS.has(ctx.component)) return template;
   const flags = mainFlagsOf(template, ctx);
-  const ports = [
-    ...computeUrlPorts(effectiveFlagValue(flags, 'listen-client-urls'), 2379),
-    ...computeUrlPorts(effectiveFlagValue(flags, 'listen-peer-urls'), 2380),
-  ];
   const dir = posix.dirname(ctx.manifest);
   const withoutPorts = dropHostPortsForSurge(template);
   const gate: V1Container = {
     name: GATE_CONTAINER,
     image,
     imagePullPolicy: 'IfNotPresent',
-    args: ['gate', `--absent=${ctx.manifest}`, ...[...new Set(ports)].map((p) => `--port=${p}`)],
+    args: ['gate', ...computeGateArgs(ctx.component, ctx.manifest, flags)],
     // Root without capabilities: reads a root-owned directory as its owner, nothing more.
     securityContext: {
       runAsUser: 0,

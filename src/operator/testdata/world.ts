@@ -19,7 +19,7 @@ import { CONTROL_PLANE_NODE_LABEL, LABEL_COMPONENT } from '../../api/constants.j
 import type { ComponentName, ControlPlane, ControlPlaneSpec } from '../../api/types.js';
 import { validateControlPlane } from '../../api/validate.js';
 import { sha256Hex } from '../../convert/hash.js';
-import { GATE_CONTAINER } from '../../convert/mutators/handover-gate.js';
+import { GATE_CONTAINER, GATED_COMPONENTS } from '../../convert/mutators/handover-gate.js';
 import { kubeadmFixtures, TESTDATA } from '../../convert/testdata/helpers.js';
 import type { JsonObject } from '../../kube/client.js';
 import { computeDesiredState, type DesiredState } from '../desired.js';
@@ -143,7 +143,7 @@ export class SimWorld {
         spec: { nodeName: NODE, containers: [{ name: c, image: p.image }] },
         status: {
           conditions: readyConditions(p.ready),
-          ...(c === 'etcd' ? { initContainerStatuses: [{ name: GATE_CONTAINER, state: p.gate ? (p.ready ? { terminated: { exitCode: 0 } } : { running: {} }) : { waiting: {} } }] } : {}),
+          ...(GATED_COMPONENTS.has(c) ? { initContainerStatuses: [{ name: GATE_CONTAINER, state: p.gate ? (p.ready ? { terminated: { exitCode: 0 } } : { running: {} }) : { waiting: {} } }] } : {}),
         },
       });
     }
@@ -191,7 +191,7 @@ export class SimWorld {
     this.agentActedOn = sha256Hex(this.desiredText);
   }
 
-  /** The kubelet: static pods follow the files; the handover gate opens when etcd's file is gone. */
+  /** The kubelet: static pods follow the files; a handover gate opens when its static pod is gone. */
   runKubelet(): void {
     for (const [path, content] of [...this.manifests.entries()]) {
       const c = componentOfPath(path);
@@ -200,8 +200,10 @@ export class SimWorld {
     for (const c of [...this.mirrors.keys()]) {
       if (![...this.manifests.keys()].some((p) => componentOfPath(p) === c)) this.mirrors.delete(c);
     }
-    const etcd = this.selfPods.get('etcd');
-    if (etcd !== undefined && !this.mirrors.has('etcd')) this.selfPods.set('etcd', { ...etcd, ready: true });
+    for (const c of GATED_COMPONENTS) {
+      const pod = this.selfPods.get(c);
+      if (pod !== undefined && !this.mirrors.has(c)) this.selfPods.set(c, { ...pod, ready: true });
+    }
   }
 
   /** Performs a planner action the way the API, the agent and the kubelet would. */
@@ -219,8 +221,8 @@ export class SimWorld {
         this.workloads.set(`${c.kind}/${c.workloadName}`, withRolloutDone(structuredClone(c.object)));
         if (c.static !== undefined && c.kind === 'DaemonSet') {
           const image = imageOf(c.static.originalContent);
-          const gatedEtcd = c.name === 'etcd' && this.mirrors.has('etcd');
-          this.selfPods.set(c.name, { ready: !gatedEtcd, templateHash: c.templateHash, gate: c.name === 'etcd', image });
+          const gate = GATED_COMPONENTS.has(c.name);
+          this.selfPods.set(c.name, { ready: !(gate && this.mirrors.has(c.name)), templateHash: c.templateHash, gate, image });
         }
         if (c.static !== undefined && c.kind === 'Deployment') {
           this.selfPods.set(c.name, { ready: true, templateHash: c.templateHash, gate: false, image: imageOf(c.static.originalContent) });
