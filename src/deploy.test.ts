@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadAll } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
+import { GATE_EXEC_IMAGE_PATH } from './convert/mutators/handover-gate.js';
 import { AGENT_SERVICE_ACCOUNT } from './operator/agent-daemonset.js';
 
 // deploy/: least-privilege RBAC and the operator Deployment (deploy/README.md explains each rule).
@@ -185,5 +186,10 @@ describe('deploy/ manifests', () => {
     expect(dockerfile).toMatch(/^USER 65532:65532$/m);
     expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "\/app\/dist\/cli\/main\.js"\]$/m);
     expect(readFileSync(new URL('hack/images/selfhost.sh', repo), 'utf8')).toContain('Entrypoint: ["node", "/app/dist/cli/main.js"]');
+  });
+
+  it('put etcd\'s gate binary where the etcd DaemonSet looks for it, in both builds', () => {
+    expect(readFileSync(new URL('Dockerfile', repo), 'utf8')).toContain(`COPY --from=gate /selfhost-gate-exec ${GATE_EXEC_IMAGE_PATH}\n`);
+    expect(readFileSync(new URL('hack/images/selfhost.sh', repo), 'utf8')).toContain(`-o "$rootfs${GATE_EXEC_IMAGE_PATH}"`);
   });
 });

@@ -8,6 +8,9 @@
 # (`selfhost agent`) and the etcd handover init container (`selfhost gate`); the pod supplies the
 # arguments. Entrypoint `node /app/dist/cli/main.js`, numeric non-root user 65532:65532 (the agent
 # pod sets runAsUser: 0: it writes root-owned files under /etc/kubernetes). Contents, one layer:
+#   /usr/local/bin/selfhost-gate-exec
+#                             etcd's handover gate, a static C binary (src/gate-exec/gate-exec.c,
+#                             gcc -static): an init container copies it into etcd's pod
 #   /usr/local/bin/node       the pinned Node.js (.nvmrc, from hack/ensure-node.sh) with its shared
 #                             libraries (ldd closure: glibc, its loader, libstdc++, libgcc_s, ...)
 #   /app/dist                 a clean `tsc -p tsconfig.build.json` of src/ (no source maps), compiled
@@ -46,7 +49,7 @@ out_dir="$cache/images/selfhost"
 file="$out_dir/$(echo "$name" | tr '/:' '__').tar"
 ctr_bin="$cache/containerd/$CONTAINERD_VERSION/bin/ctr"
 
-for cmd in jq ldd sha256sum tar; do
+for cmd in gcc jq ldd sha256sum tar; do
   command -v "$cmd" >/dev/null || { echo "selfhost image: '$cmd' is missing (run: make node-deps)" >&2; exit 1; }
 done
 node_dir=$("$repo/hack/ensure-node.sh")
@@ -85,7 +88,8 @@ input_key() {
     echo "$name $cfg"
     cat "$here/lib.sh" "$0"
     src_hashes
-    (cd "$repo" && sha256sum tsconfig.json tsconfig.build.json package.json package-lock.json)
+    (cd "$repo" && sha256sum tsconfig.json tsconfig.build.json package.json package-lock.json src/gate-exec/gate-exec.c)
+    gcc --version | head -1
     sha256sum "$node_bin" "${node_libs[@]}" | cut -d' ' -f1
   } | sha256sum | cut -d' ' -f1
 }
@@ -118,6 +122,9 @@ else
   printf 'nonroot:x:%s:%s:nonroot:/nonexistent:/bin/false\n' "$uid" "$uid" >> "$rootfs/etc/passwd"
   printf 'nonroot:x:%s:\n' "$uid" >> "$rootfs/etc/group"
   rootfs_add_bin "$rootfs" "$node_bin" /usr/local/bin/node
+  gcc -static -Os -s -Wall -Wextra -Werror -o "$rootfs/usr/local/bin/selfhost-gate-exec" "$repo/src/gate-exec/gate-exec.c" \
+    || { echo "selfhost image: compiling src/gate-exec/gate-exec.c failed (above)" >&2; exit 1; }
+  chmod 0755 "$rootfs/usr/local/bin/selfhost-gate-exec"
   mkdir -p "$rootfs/app"
   (cd "$repo" && "$tsc" -p tsconfig.build.json --outDir "$rootfs/app/dist" --sourceMap false) >&2 \
     || { echo "selfhost image: tsc -p tsconfig.build.json failed (above)" >&2; exit 1; }

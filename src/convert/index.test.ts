@@ -509,8 +509,8 @@ describe('computeDesiredWorkloads: refusals and selection', () => {
       'useHostNetworkDns',
       'ensurePriorityClass',
       'disableServiceAccountToken',
-      'addHandoverGate',
       'sortFlags',
+      'addHandoverGate',
       'labelForSelfHost',
     ]);
     expect(pipelineSteps('kube-scheduler')).toContain('spreadAcrossNodes');

@@ -54,8 +54,9 @@ const LEADER_ELECTED: readonly Mutator[] = [
 ];
 
 export const PIPELINES: Readonly<Record<ComponentName, readonly Mutator[]>> = {
-  etcd: [...HEAD, placeOnControlPlane, ...POD_SETTINGS, addHandoverGate, ...TAIL],
-  'kube-apiserver': [...HEAD, placeOnControlPlane, ...POD_SETTINGS, addPortSharing, dropHostPortsForSurge, addHandoverGate, ...TAIL],
+  // The gate may wrap the main command (etcd), so it comes after sortFlags, which re-reads it.
+  etcd: [...HEAD, placeOnControlPlane, ...POD_SETTINGS, sortFlags, addHandoverGate, labelForSelfHost],
+  'kube-apiserver': [...HEAD, placeOnControlPlane, ...POD_SETTINGS, addPortSharing, dropHostPortsForSurge, sortFlags, addHandoverGate, labelForSelfHost],
   'kube-controller-manager': LEADER_ELECTED,
   'kube-scheduler': LEADER_ELECTED,
   'kube-proxy': [...HEAD.filter((m) => m !== applyFlagChanges), tolerateEverything, ...POD_SETTINGS, ...TAIL],

@@ -29,7 +29,7 @@ import { type AgentDesired, type ManifestState } from '../api/agent.js';
 import type { ComponentMode, ComponentName } from '../api/types.js';
 import { formatRefusal } from '../convert/index.js';
 import { sha256Hex } from '../convert/hash.js';
-import { GATE_CONTAINER, GATED_COMPONENTS } from '../convert/mutators/handover-gate.js';
+import { GATE_CONTAINER, GATE_IN_MAIN_CONTAINER, GATED_COMPONENTS } from '../convert/mutators/handover-gate.js';
 import { liveWorkload, type DesiredComponent, type DesiredState } from './desired.js';
 import { num, rec, workloadKey, type NodeView, type PodView, type Snapshot } from './snapshot.js';
 import { isAppliedSubset } from './subset.js';
@@ -130,6 +130,11 @@ function isWorkloadCurrent(snap: Snapshot, c: DesiredComponent): boolean {
 function isSelfReady(snap: Snapshot, c: DesiredComponent, node: string): boolean {
   if (c.kind === 'Deployment') return isWorkloadCurrent(snap, c) && isRolloutComplete(liveWorkload(snap, c));
   return selfPodsOf(snap, c.name, node).some((p) => p.ready && p.templateHash === c.templateHash);
+}
+
+/** The pod's gate runs (so the pod needs nothing from the API any more): in its main container or as an init container. */
+function isGateWaiting(pod: PodView, component: ComponentName): boolean {
+  return GATE_IN_MAIN_CONTAINER.has(component) ? pod.initStarted.includes(GATE_CONTAINER) && pod.mainRunning : pod.initStarted.includes(GATE_CONTAINER);
 }
 
 function hasPortSharing(pod: PodView): boolean {
@@ -268,7 +273,7 @@ function computeStaticNodeAction(
     if (!current) return gated(snap, desired, { type: 'ApplyWorkload', component });
     const pod = selfPodsOf(snap, component, node).find((p) => p.templateHash === c.templateHash);
     if (pod === undefined) return { type: 'Wait', component, reason: `waiting for the self-hosted ${component} pod to be placed on ${node}` };
-    if (!pod.initStarted.includes(GATE_CONTAINER)) {
+    if (!isGateWaiting(pod, component)) {
       return { type: 'Wait', component, reason: `waiting for the handover gate of ${pod.name} to run` };
     }
     return gated(snap, desired, { type: 'SetManifest', component, node, state: 'Retired' });

@@ -32,6 +32,8 @@ export interface PodView {
   readonly image?: string;
   /** Names of init containers that are running now or finished successfully. */
   readonly initStarted: readonly string[];
+  /** The first (main) container is running. */
+  readonly mainRunning: boolean;
 }
 
 export interface AgentView {
@@ -139,6 +141,10 @@ export function computePodView(pod: JsonObject): PodView {
       return state['running'] !== undefined || rec(state['terminated'])['exitCode'] === 0;
     })
     .map((s) => str(s['name']) ?? '');
+  const mainName = str(main['name']);
+  const mainRunning = arr(status['containerStatuses'])
+    .map(rec)
+    .some((s) => str(s['name']) === mainName && rec(s['state'])['running'] !== undefined);
   const templateHash = annotationsOf(pod)[ANNOTATION_TEMPLATE_HASH];
   const image = str(main['image']);
   return {
@@ -153,6 +159,7 @@ export function computePodView(pod: JsonObject): PodView {
     commandLine,
     ...(image === undefined ? {} : { image }),
     initStarted,
+    mainRunning,
   };
 }
 

@@ -25,6 +25,11 @@ describe('computeGateArgs', () => {
       ['etcd', `${M}/etcd.yaml`, [{ name: 'listen-client-urls', value: 'https://127.0.0.1:12379' }, { name: 'listen-peer-urls', value: 'https://10.0.0.1:12380' }]],
       [`--absent=${M}/etcd.yaml`, '--port=12379', '--port=12380'],
     ],
+    [
+      'etcd metrics listener',
+      ['etcd', `${M}/etcd.yaml`, [{ name: 'listen-metrics-urls', value: 'http://127.0.0.1:2381' }]],
+      [`--absent=${M}/etcd.yaml`, '--port=2379', '--port=2380', '--port=2381'],
+    ],
     ['apiserver default port', ['kube-apiserver', `${M}/kube-apiserver.yaml`, []], [`--absent=${M}/kube-apiserver.yaml`, '--port=6443', '--open-if-absent-at-start']],
     [
       'apiserver --secure-port',
@@ -69,14 +74,37 @@ describe('addHandoverGate', () => {
       }
     });
 
-    it(`${f.version}: gates etcd on its manifest and ports, with no container ports left`, () => {
+    it(`${f.version}: gates etcd inside its own container, with no container ports left`, () => {
       const spec = etcdOf('example/selfhost:1');
-      const gate = spec?.initContainers?.find((c) => c.name === GATE_CONTAINER);
-      expect(gate?.image).toBe('example/selfhost:1');
-      expect(gate?.args).toEqual(['gate', '--absent=/etc/kubernetes/manifests/etcd.yaml', '--port=2379', '--port=2380']);
-      expect(gate?.securityContext?.capabilities?.drop).toEqual(['ALL']);
-      expect(gate?.volumeMounts).toEqual([{ name: 'selfhost-static-manifests', mountPath: '/etc/kubernetes/manifests', readOnly: true }]);
+      const install = spec?.initContainers?.find((c) => c.name === GATE_CONTAINER);
+      expect(install?.image).toBe('example/selfhost:1');
+      expect(install?.command).toEqual(['/usr/local/bin/selfhost-gate-exec']);
+      expect(install?.args).toEqual(['install', '/var/run/selfhost-gate/selfhost-gate-exec']);
+      expect(install?.securityContext?.capabilities?.drop).toEqual(['ALL']);
+      expect(install?.volumeMounts).toEqual([{ name: 'selfhost-gate-exec', mountPath: '/var/run/selfhost-gate' }]);
+      const etcd = spec?.containers[0];
+      const command = etcd?.command ?? [];
+      const dash = command.indexOf('--');
+      expect(command.slice(0, dash)).toEqual([
+        '/var/run/selfhost-gate/selfhost-gate-exec',
+        'wait',
+        '--absent=/etc/kubernetes/manifests/etcd.yaml',
+        '--port=2379',
+        '--port=2380',
+        '--port=2381',
+      ]);
+      // After `--`: etcd's own command line, every flag kept.
+      expect(command[dash + 1]).toBe('etcd');
+      expect(command.slice(dash + 2).every((a) => a.startsWith('--'))).toBe(true);
+      expect(command.filter((a) => a.startsWith('--data-dir='))).toEqual(['--data-dir=/var/lib/etcd']);
+      expect(etcd?.volumeMounts).toEqual(
+        expect.arrayContaining([
+          { name: 'selfhost-gate-exec', mountPath: '/var/run/selfhost-gate', readOnly: true },
+          { name: 'selfhost-static-manifests', mountPath: '/etc/kubernetes/manifests', readOnly: true },
+        ]),
+      );
       expect(spec?.volumes?.find((v) => v.name === 'selfhost-static-manifests')?.hostPath?.path).toBe('/etc/kubernetes/manifests');
+      expect(spec?.volumes?.find((v) => v.name === 'selfhost-gate-exec')?.emptyDir).toEqual({});
       for (const c of spec?.containers ?? []) expect(c.ports).toBeUndefined();
       // Probes that named a port now carry its number.
       const probe = spec?.containers[0]?.livenessProbe?.httpGet?.port;

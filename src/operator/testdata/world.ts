@@ -19,7 +19,7 @@ import { CONTROL_PLANE_NODE_LABEL, LABEL_COMPONENT } from '../../api/constants.j
 import type { ComponentName, ControlPlane, ControlPlaneSpec } from '../../api/types.js';
 import { validateControlPlane } from '../../api/validate.js';
 import { sha256Hex } from '../../convert/hash.js';
-import { GATE_CONTAINER, GATED_COMPONENTS } from '../../convert/mutators/handover-gate.js';
+import { GATE_CONTAINER, GATE_IN_MAIN_CONTAINER, GATED_COMPONENTS } from '../../convert/mutators/handover-gate.js';
 import { kubeadmFixtures, TESTDATA } from '../../convert/testdata/helpers.js';
 import type { JsonObject } from '../../kube/client.js';
 import { computeDesiredState, type DesiredState } from '../desired.js';
@@ -78,6 +78,12 @@ function readyConditions(ready: boolean) {
 }
 
 /** A mutable world the simulator edits; `snapshot()` gives the operator's view of it. */
+/** The init container `handover-gate`: etcd's only installs the gate binary; the apiserver's waits. */
+function gateState(c: ComponentName, p: { ready: boolean; gate: boolean }): JsonObject {
+  if (!p.gate) return { waiting: {} };
+  return p.ready || GATE_IN_MAIN_CONTAINER.has(c) ? { terminated: { exitCode: 0 } } : { running: {} };
+}
+
 export class SimWorld {
   cp: ControlPlane;
   nodeReady = true;
@@ -143,7 +149,9 @@ export class SimWorld {
         spec: { nodeName: NODE, containers: [{ name: c, image: p.image }] },
         status: {
           conditions: readyConditions(p.ready),
-          ...(GATED_COMPONENTS.has(c) ? { initContainerStatuses: [{ name: GATE_CONTAINER, state: p.gate ? (p.ready ? { terminated: { exitCode: 0 } } : { running: {} }) : { waiting: {} } }] } : {}),
+          ...(GATED_COMPONENTS.has(c) ? { initContainerStatuses: [{ name: GATE_CONTAINER, state: gateState(c, p) }] } : {}),
+          // etcd's gate waits inside the etcd container, which therefore runs before it is Ready.
+          containerStatuses: [{ name: c, state: p.ready || (p.gate && GATE_IN_MAIN_CONTAINER.has(c)) ? { running: {} } : { waiting: {} } }],
         },
       });
     }
