@@ -23,7 +23,7 @@ interface Window {
   end?: number;
 }
 
-function gapIn(samples: readonly ProbeSample[], from: number, to: number): { failures: number; longestMs: number } {
+function gapIn(samples: readonly ProbeSample[], from: number, to: number): { failures: number; longestMs: number; errors: string } {
   const inside = samples.filter((s) => s.at >= from && s.at <= to);
   let longest = 0;
   let lastOk = from;
@@ -33,7 +33,13 @@ function gapIn(samples: readonly ProbeSample[], from: number, to: number): { fai
       lastOk = s.at;
     }
   }
-  return { failures: inside.filter((s) => !s.ok).length, longestMs: Math.max(longest, to - lastOk) };
+  const errors = new Map<string, number>();
+  for (const s of inside) if (!s.ok) errors.set(s.error ?? '?', (errors.get(s.error ?? '?') ?? 0) + 1);
+  const text = [...errors.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([e, n]) => `${e}×${n}`)
+    .join(', ');
+  return { failures: inside.filter((s) => !s.ok).length, longestMs: Math.max(longest, to - lastOk), errors: text };
 }
 
 function podStartToReadyMs(pod: V1Pod): number | undefined {
@@ -108,15 +114,18 @@ async function main(): Promise<void> {
   console.log('\n== selfhost bench-pivot (one fresh pivot, single control-plane node) ==');
   console.log(`pivot wall time: ${(pivotMs / 1000).toFixed(1)} s`);
   console.log(`API prober (10 Hz, fresh + reused connections): ${report.total} requests, ${report.failures} failed, longest gap ${(report.longestGap.ms / 1000).toFixed(2)} s`);
-  console.log('component                 handover   prober failures  longest gap   own start→ready');
+  console.log('component                 handover   prober failures  longest gap   own start→ready   failures by kind');
   for (const w of windows.values()) {
     const span = w.start !== undefined && w.end !== undefined ? w.end - w.start : undefined;
     const g = w.start !== undefined && w.end !== undefined ? gapIn(report.samples, w.start, w.end) : undefined;
     const own = floor.get(w.component);
     console.log(
-      `${w.component.padEnd(25)} ${span === undefined ? '   n/a' : `${(span / 1000).toFixed(1).padStart(6)} s`}   ${String(g?.failures ?? 'n/a').padStart(15)}  ${g === undefined ? '   n/a' : `${(g.longestMs / 1000).toFixed(2).padStart(8)} s`}   ${own === undefined ? 'n/a' : `${(own / 1000).toFixed(1)} s`}`,
+      `${w.component.padEnd(25)} ${span === undefined ? '   n/a' : `${(span / 1000).toFixed(1).padStart(6)} s`}   ${String(g?.failures ?? 'n/a').padStart(15)}  ${g === undefined ? '   n/a' : `${(g.longestMs / 1000).toFixed(2).padStart(8)} s`}   ${(own === undefined ? 'n/a' : `${(own / 1000).toFixed(1)} s`).padEnd(17)} ${g?.errors ?? ''}`,
     );
   }
+  const inWindow = (at: number): boolean => [...windows.values()].some((w) => w.start !== undefined && w.end !== undefined && at >= w.start && at <= w.end);
+  const outside = report.samples.filter((s) => !s.ok && !inWindow(s.at)).length;
+  console.log(`prober failures outside every handover window: ${outside}`);
   console.log(`floor (sum of the components' own start→ready): ${(floorMs / 1000).toFixed(1)} s; pivot / floor = ${floorMs > 0 ? (pivotMs / floorMs).toFixed(2) : 'n/a'}`);
 
   // Idle figures: let events and the last status settle, then one minute of nothing.

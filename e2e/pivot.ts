@@ -181,7 +181,7 @@ export function spanMs(from: string | undefined, to: string | undefined): number
 /**
  * The operator restarted whenever it exits, as its Deployment would be: it exits on purpose when
  * it loses its Lease, which happens when the API is down longer than the renew deadline (the
- * apiserver's port-sharing restart, the etcd handover).
+ * apiserver handover, the etcd handover).
  */
 export interface SupervisedOperator {
   current(): OperatorProcess;
