@@ -134,6 +134,8 @@ async function main(): Promise<void> {
   await sleep(60_000);
   const r1 = await requestsTotal(op.metricsPort);
   console.log(`operator idle: RSS ${rssMiB(op.pid).toFixed(0)} MiB, ${r1 - r0} API requests in 60 s (its own client; informer watches excluded)`);
+  console.log(`\n$ kubectl get controlplane\n${kubectl(['get', 'controlplane']).out.trimEnd()}`);
+  console.log(`$ kubectl get pods -n kube-system (static mirror pods would be named <component>-<node>)\n${kubectl(['get', 'pods', '-n', 'kube-system']).out.trimEnd()}`);
   await killOperator(op, 'SIGTERM');
   await runNodeScript('down');
 }

@@ -174,17 +174,20 @@ describe('tier node: the pivot', () => {
     op = undefined;
     for (let round = 1; round <= 3; round++) {
       await freshCluster();
+      // A fresh cluster has a fresh CA and admin certificate: clients of the old one would fail
+      // TLS forever (and a "not Ready" that is really "cannot connect" would hide it).
+      const rc = clients();
       const sup = await supervise(`kill-${round}`);
       expect(kubectl(['apply', '-f', SAMPLE]).code).toBe(0);
       const kills: number[] = [];
       for (let k = 0; k < 4; k++) {
         const at = 3_000 + Math.floor(Math.random() * 40_000);
         await new Promise((r) => setTimeout(r, at));
-        if (isReadyView(await readControlPlane(c.kc))) break;
+        if (isReadyView(await readControlPlane(rc.kc))) break;
         await sup.kill();
         kills.push(at);
       }
-      const waited = await waitReady(c);
+      const waited = await waitReady(rc);
       expect(waited.code, `round ${round}: ${waited.out}\n${logTail(sup.current().log)}`).toBe(0);
       expect(staticLeft()).toEqual([]);
       console.log(`kill round ${round}: SIGKILL after ${kills.map((k) => `${(k / 1000).toFixed(1)} s`).join(', ') || '(converged first)'}; restarts ${sup.restarts()}`);
