@@ -25,6 +25,7 @@ const desiredText = (state: 'Prepared' | 'Retired' | 'Original'): string =>
         state,
         originalSha256: computeSha256(ORIGINAL),
         ...(state === 'Prepared' ? { content: PREPARED } : {}),
+        writtenSha256: [computeSha256(PREPARED)],
       },
     ],
   } satisfies AgentDesired);

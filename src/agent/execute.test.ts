@@ -32,7 +32,12 @@ const DESIRED: AgentDesired = {
   manifests: [
     { path: `${M}/etcd.yaml`, state: 'Prepared', originalSha256: computeSha256(original('etcd')), content: prepared('etcd') },
     { path: `${M}/kube-apiserver.yaml`, state: 'Retired', originalSha256: computeSha256(original('kube-apiserver')) },
-    { path: `${M}/kube-scheduler.yaml`, state: 'Original', originalSha256: computeSha256(original('kube-scheduler')) },
+    {
+      path: `${M}/kube-scheduler.yaml`,
+      state: 'Original',
+      originalSha256: computeSha256(original('kube-scheduler')),
+      writtenSha256: [computeSha256(prepared('kube-scheduler'))],
+    },
   ],
 };
 

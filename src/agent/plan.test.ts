@@ -23,7 +23,7 @@ function snapshot(manifests: Record<string, string>, backups: Record<string, str
 }
 
 function entry(state: ManifestState, path = ETCD, originalSha256 = O): DesiredManifest {
-  return { path, state, originalSha256, ...(state === 'Prepared' ? { content: PREPARED } : {}) };
+  return { path, state, originalSha256, ...(state === 'Prepared' ? { content: PREPARED } : {}), writtenSha256: [computeSha256(PREPARED)] };
 }
 
 function desired(...manifests: DesiredManifest[]): AgentDesired {
@@ -51,7 +51,14 @@ const cases: Case[] = [
   { name: 'crashed after the backup: only write', state: 'Prepared', active: ORIGINAL, backedUp: ORIGINAL, actions: [write] },
   { name: 'already prepared: nothing', state: 'Prepared', active: PREPARED, backedUp: ORIGINAL, actions: [] },
   { name: 'active missing (was retired): write', state: 'Prepared', active: undefined, backedUp: ORIGINAL, actions: [write] },
-  { name: 'active edited by someone, backup valid: write', state: 'Prepared', active: OTHER, backedUp: ORIGINAL, actions: [write] },
+  {
+    name: 'active written by someone else since, backup valid: conflict, their file kept',
+    state: 'Prepared',
+    active: OTHER,
+    backedUp: ORIGINAL,
+    actions: [],
+    conflict: [new RegExp(`has sha256 ${computeSha256(OTHER)}, which is neither the original \\(${O}\\) nor a version selfhost wrote`)],
+  },
   {
     name: 'backup with the wrong hash: conflict',
     state: 'Prepared',
@@ -89,6 +96,7 @@ const cases: Case[] = [
   { name: 'crashed after the backup: only remove', state: 'Retired', active: ORIGINAL, backedUp: ORIGINAL, actions: [remove] },
   { name: 'already retired: nothing', state: 'Retired', active: undefined, backedUp: ORIGINAL, actions: [] },
   { name: 'prepared → retired: remove', state: 'Retired', active: PREPARED, backedUp: ORIGINAL, actions: [remove] },
+  { name: 'retired, then someone wrote the file again: conflict, their file kept', state: 'Retired', active: OTHER, backedUp: ORIGINAL, actions: [], conflict: [/neither the original .* nor a version selfhost wrote/] },
   { name: 'retired, backup wrong: conflict, file kept', state: 'Retired', active: ORIGINAL, backedUp: OTHER, actions: [], conflict: [/backup .* has sha256/] },
   { name: 'retired, nothing anywhere: conflict', state: 'Retired', active: undefined, backedUp: undefined, actions: [], conflict: [/it is absent/] },
   // Original
@@ -96,6 +104,7 @@ const cases: Case[] = [
   { name: 'restored already: nothing (backup kept)', state: 'Original', active: ORIGINAL, backedUp: ORIGINAL, actions: [] },
   { name: 'prepared → original: restore', state: 'Original', active: PREPARED, backedUp: ORIGINAL, actions: [restore] },
   { name: 'retired → original: restore', state: 'Original', active: undefined, backedUp: ORIGINAL, actions: [restore] },
+  { name: 'original, someone else\'s file in place: conflict, not overwritten', state: 'Original', active: OTHER, backedUp: ORIGINAL, actions: [], conflict: [/neither the original/] },
   { name: 'original, backup wrong: conflict', state: 'Original', active: PREPARED, backedUp: OTHER, actions: [], conflict: [/backup .* has sha256/] },
   { name: 'original, no backup, file absent: conflict', state: 'Original', active: undefined, backedUp: undefined, actions: [], conflict: [/it is absent/] },
   { name: 'original, no backup, file edited: conflict', state: 'Original', active: OTHER, backedUp: undefined, actions: [], conflict: [/has sha256/] },

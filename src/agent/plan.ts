@@ -56,6 +56,13 @@ function found(file: FileInfo | undefined): string {
   return file === undefined ? 'it is absent' : `it has sha256 ${file.sha256}`;
 }
 
+/** The active file is the original or a version selfhost wrote (or is about to write). */
+function isOurs(m: DesiredManifest, sha256: string): boolean {
+  if (sha256 === m.originalSha256) return true;
+  if (m.content !== undefined && sha256 === computeSha256(m.content)) return true;
+  return m.writtenSha256?.includes(sha256) ?? false;
+}
+
 function planEntry(m: DesiredManifest, active: FileInfo | undefined, backup: FileInfo | undefined, backupPath: string): EntryResult {
   const expected = m.originalSha256;
   const actions: AgentAction[] = [];
@@ -76,6 +83,15 @@ function planEntry(m: DesiredManifest, active: FileInfo | undefined, backup: Fil
     original = 'active';
     // Original with the active file still pristine needs no backup: nothing is about to change.
     if (m.state !== 'Original') actions.push({ kind: 'backup', from: m.path, to: backupPath, sha256: expected });
+  }
+
+  // With the original safe in the backup, the active file may be one selfhost wrote — or one
+  // someone else wrote since (a kubeadm upgrade, a person). Only the former may be overwritten or
+  // removed: the latter is nowhere else.
+  if (original === 'backup' && active !== undefined && !isOurs(m, active.sha256)) {
+    return {
+      conflict: `${m.path} has sha256 ${active.sha256}, which is neither the original (${expected}) nor a version selfhost wrote; it is left as it is (move it away or restore the original to continue)`,
+    };
   }
 
   switch (m.state) {

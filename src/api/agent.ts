@@ -49,6 +49,13 @@ export interface DesiredManifest {
   originalSha256: string;
   /** The file content for state Prepared. */
   content?: string;
+  /**
+   * sha256 of every other content selfhost may have written to this path (its Prepared variant).
+   * Once a backup exists, the agent changes or removes the active file only when it is absent, the
+   * original, `content`, or one of these: anything else was written by someone else (a kubeadm
+   * upgrade, a person), and the agent reports a conflict instead of destroying it.
+   */
+  writtenSha256?: string[];
 }
 
 export interface AgentDesired {
@@ -100,7 +107,7 @@ export function parseAgentDesired(text: string): AgentDesired {
   const manifests = raw['manifests'].map((m: unknown, i): DesiredManifest => {
     const at = `${AGENT_DESIRED_KEY}: manifests[${i}]`;
     if (!isRecord(m)) throw new Error(`${at}: Invalid value: ${JSON.stringify(m)}: an object`);
-    const { path, state, originalSha256, content } = m;
+    const { path, state, originalSha256, content, writtenSha256 } = m;
     if (typeof path !== 'string' || !path.startsWith('/')) {
       throw new Error(`${at}.path: Invalid value: ${JSON.stringify(path)}: an absolute path`);
     }
@@ -113,11 +120,15 @@ export function parseAgentDesired(text: string): AgentDesired {
     if (state === 'Prepared' && typeof content !== 'string') {
       throw new Error(`${at}.content: Required value: state Prepared needs the file content`);
     }
+    if (writtenSha256 !== undefined && (!Array.isArray(writtenSha256) || !writtenSha256.every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h)))) {
+      throw new Error(`${at}.writtenSha256: Invalid value: ${JSON.stringify(writtenSha256)}: a list of sha256 digests (64 lowercase hex digits)`);
+    }
     return {
       path,
       state: state as ManifestState,
       originalSha256,
       ...(typeof content === 'string' ? { content } : {}),
+      ...(Array.isArray(writtenSha256) ? { writtenSha256: writtenSha256 as string[] } : {}),
     };
   });
   return { manifests };
@@ -169,6 +180,7 @@ export function formatAgentDesired(desired: AgentDesired): string {
       originalSha256: m.originalSha256,
       path: m.path,
       state: m.state,
+      ...(m.writtenSha256 === undefined || m.writtenSha256.length === 0 ? {} : { writtenSha256: [...new Set(m.writtenSha256)].sort() }),
     }));
   return JSON.stringify({ manifests });
 }

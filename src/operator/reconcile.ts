@@ -94,6 +94,8 @@ export function computeAgentDesiredText(
     state,
     originalSha256: s.originalSha256,
     ...(state === 'Prepared' && s.preparedContent !== undefined ? { content: s.preparedContent } : {}),
+    // What the agent may find there from an earlier Prepared step, and may therefore replace.
+    ...(s.preparedSha256 === undefined ? {} : { writtenSha256: [s.preparedSha256] }),
   };
   return formatAgentDesired({ manifests: [...current.manifests.filter((m) => m.path !== s.path), entry] });
 }
