@@ -403,7 +403,8 @@ describe('the operator on tier sim', () => {
     await deleteAndWait(admin, path);
     await waitForRecreated(path, uid, 30_000);
     await waitForPhase('SelfHosted', 30_000);
-    expect(await operatorWrites(b)).toBeGreaterThan(0);
+    // The object can be seen before op-b has read the apply's response (and counted it).
+    await waitFor('op-b counted its write', async () => ((await operatorWrites(b)) > 0 ? true : undefined), { timeoutMs: 10_000 });
     expect(b.exitCode).toBeUndefined();
   });
 
