@@ -1,10 +1,9 @@
-import { Writable } from 'node:stream';
-import { pino, type Logger } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { formatAgentDesired, parseAgentObserved, type AgentDesired, type AgentObserved } from '../api/agent.js';
 import { FakeClock } from '../controller/fake-clock.js';
 import type { ListResult, ListWatchSource, WatchEvent } from '../controller/list-watch.js';
 import type { ApplyOptions, JsonObject, KubeClient } from '../kube/client.js';
+import { captureLogs } from '../testing/log-lines.js';
 import { NodeAgent } from './agent.js';
 import type { AgentConfigMap } from './configmap.js';
 import { MemoryDisk } from './memory-disk.js';
@@ -139,19 +138,6 @@ function source(api: FakeApi): ListWatchSource<AgentConfigMap> {
   return { list: () => api.listConfigMaps(), watch: (rv, s, e, d) => api.watch(rv, s, e, d) };
 }
 
-function capture(): { logger: Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const logger = pino(
-    { level: 'debug' },
-    new Writable({
-      write(chunk: Buffer, _enc, done) {
-        for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-        done();
-      },
-    }),
-  );
-  return { logger, lines };
-}
 
 const running: AbortController[] = [];
 afterEach(() => {
@@ -159,7 +145,7 @@ afterEach(() => {
 });
 
 function start(api: FakeApi, disk: MemoryDisk) {
-  const { logger, lines } = capture();
+  const { logger, lines } = captureLogs();
   const agent = new NodeAgent({
     node: 'cp-1',
     namespace: 'kube-system',

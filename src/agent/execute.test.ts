@@ -1,7 +1,7 @@
-import { Writable } from 'node:stream';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { AgentDesired } from '../api/agent.js';
+import { captureLogs } from '../testing/log-lines.js';
 import { executeAgentPlan } from './execute.js';
 import { MemoryDisk } from './memory-disk.js';
 import { computeAgentPlan } from './plan.js';
@@ -10,19 +10,6 @@ import { computeSha256, scanDisk } from './snapshot.js';
 const M = '/etc/kubernetes/manifests';
 const B = '/etc/kubernetes/selfhost/backup';
 
-function capture(): { logger: Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const logger = pino(
-    { level: 'debug' },
-    new Writable({
-      write(chunk: Buffer, _enc, done) {
-        for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-        done();
-      },
-    }),
-  );
-  return { logger, lines };
-}
 
 const original = (name: string): string => `kind: Pod\nmetadata: {name: ${name}}\n`;
 const prepared = (name: string): string => `${original(name)}# prepared\n`;
@@ -80,7 +67,7 @@ function assertOriginalsSafe(disk: MemoryDisk): void {
 describe('executeAgentPlan', () => {
   it('converges in one pass, then has nothing to do; logs each change once at info', async () => {
     const disk = startingDisk();
-    const { logger, lines } = capture();
+    const { logger, lines } = captureLogs();
     expect(await pass(disk, logger)).toBe(6);
     expect(contents(disk)).toEqual(FINAL);
     expect(await pass(disk, logger)).toBe(0);
@@ -96,7 +83,7 @@ describe('executeAgentPlan', () => {
   });
 
   it('converges to the same state after a crash at any point, never losing an original', async () => {
-    const { logger } = capture();
+    const { logger } = captureLogs();
     for (let crashAt = 0; crashAt <= 6; crashAt++) {
       const disk = startingDisk();
       let mutations = 0;
@@ -120,7 +107,7 @@ describe('executeAgentPlan', () => {
 
   it('stops a manifest at its first failure (no change without a backup) and goes on with the others', async () => {
     const disk = startingDisk();
-    const { logger } = capture();
+    const { logger } = captureLogs();
     disk.failWith = (op, path) => (op === 'writeAtomic' && path === `${B}/etcd.yaml` ? new Error('ENOSPC') : undefined);
     const plan = computeAgentPlan(DESIRED, await scanDisk(disk, M, B));
     const result = await executeAgentPlan(plan, disk, logger);
@@ -131,7 +118,7 @@ describe('executeAgentPlan', () => {
 
   it('refuses to copy a file that changed after the scan', async () => {
     const disk = startingDisk();
-    const { logger } = capture();
+    const { logger } = captureLogs();
     const plan = computeAgentPlan(DESIRED, await scanDisk(disk, M, B));
     disk.files.set(`${M}/etcd.yaml`, Buffer.from('changed meanwhile'));
     const result = await executeAgentPlan(plan, disk, logger);

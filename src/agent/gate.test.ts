@@ -1,7 +1,7 @@
-import { Writable } from 'node:stream';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../controller/fake-clock.js';
+import { captureLogs } from '../testing/log-lines.js';
 import { computeGateBlockers, computeListeningPorts, waitForGate, type GateProbe } from './gate.js';
 
 // Lines as a kubeadm control-plane node prints them (trailing columns shortened by the kernel's
@@ -90,16 +90,7 @@ describe('computeGateBlockers', () => {
 });
 
 function capture(): { logger: Logger; msgs: () => string[] } {
-  const lines: Record<string, unknown>[] = [];
-  const logger = pino(
-    {},
-    new Writable({
-      write(chunk: Buffer, _enc, done) {
-        for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-        done();
-      },
-    }),
-  );
+  const { logger, lines } = captureLogs('info');
   return { logger, msgs: () => lines.map((l) => String(l['msg'])) };
 }
 

@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -6,6 +5,7 @@ import { FakeClock, flushMicrotasks } from './fake-clock.js';
 import { Informer, type InformerOptions } from './informer.js';
 import type { ListResult, ListWatchSource, WatchEvent, WatchEventType } from './list-watch.js';
 import { readiness } from './readiness.js';
+import { captureLogs } from '../testing/log-lines.js';
 
 interface Obj extends KubernetesObject {
   metadata: { name: string; namespace?: string; resourceVersion?: string; labels?: Record<string, string> };
@@ -80,16 +80,7 @@ function setup(opts: Partial<InformerOptions<Obj>> = {}) {
   const clock = new FakeClock(0);
   const server = new FakeServer();
   const keys: string[] = [];
-  const lines: Record<string, unknown>[] = [];
-  const logger = pino(
-    { level: 'debug' },
-    new Writable({
-      write(chunk: Buffer, _enc, done) {
-        for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-        done();
-      },
-    }),
-  );
+  const { logger, lines } = captureLogs();
   const informer = new Informer<Obj>({
     name: 'things',
     source: server,

@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import fc from 'fast-check';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -11,6 +10,7 @@ import {
   type LeaderElectionOptions,
 } from './leader-election.js';
 import type { LeaderElectionRecord, LeaseLock, ObservedLease } from './lease-lock.js';
+import { jsonLinesDestination } from '../testing/log-lines.js';
 
 const conflict = (): Error => Object.assign(new Error('Operation cannot be fulfilled: the object has been modified'), { code: 409 });
 
@@ -104,15 +104,7 @@ function elect(
     clock,
     random: () => 0,
     registry,
-    logger: pino(
-      { level: 'debug' },
-      new Writable({
-        write(chunk: Buffer, _e, done) {
-          for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-          done();
-        },
-      }),
-    ),
+    logger: pino({ level: 'debug' }, jsonLinesDestination(lines)),
     callbacks,
     ...opts,
   });
@@ -434,15 +426,7 @@ describe('LeaderElector: losing and releasing', () => {
       identity: 'me',
       lock: store.lock(),
       clock,
-      logger: pino(
-        { level: 'error' },
-        new Writable({
-          write(chunk: Buffer, _e, done) {
-            lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-            done();
-          },
-        }),
-      ),
+      logger: pino({ level: 'error' }, jsonLinesDestination(lines)),
       callbacks: {
         onStartedLeading: () => Promise.reject(new Error('controller crashed')),
         onStoppedLeading: () => {

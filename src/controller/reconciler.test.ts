@@ -1,31 +1,17 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { FakeClock, flushMicrotasks } from './fake-clock.js';
 import { ItemExponentialFailureRateLimiter } from './rate-limiter.js';
 import { computeOutcome, runController, type Reconcile, type ReconcileContext } from './reconciler.js';
+import { captureLogs } from '../testing/log-lines.js';
 import { WorkQueue } from './workqueue.js';
 
-function capturingLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const logger = pino(
-    { level: 'debug' },
-    new Writable({
-      write(chunk: Buffer, _enc, done) {
-        for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-        done();
-      },
-    }),
-  );
-  return { logger, lines };
-}
 
 function setup(reconcile: Reconcile, opts: { workers?: number; signal?: AbortSignal } = {}) {
   const clock = new FakeClock(0);
   const registry = new Registry();
   const queue = new WorkQueue({ name: 'things', clock, rateLimiter: new ItemExponentialFailureRateLimiter(5, 1000) });
-  const { logger, lines } = capturingLogger();
+  const { logger, lines } = captureLogs();
   let ids = 0;
   const done = runController({
     name: 'things',
@@ -220,7 +206,7 @@ describe('runController', () => {
 
   it('refuses a worker count that is not a positive integer', async () => {
     const queue = new WorkQueue({ name: 'x', clock: new FakeClock() });
-    const { logger } = capturingLogger();
+    const { logger } = captureLogs();
     for (const workers of [0, -1, 1.5]) {
       await expect(runController({ name: 'x', queue, reconcile: async () => undefined, logger, workers })).rejects.toThrow(
         /workers must be a positive integer/,
@@ -230,7 +216,7 @@ describe('runController', () => {
 
   it('runs with the defaults (real clock, private registry, random reconcile IDs)', async () => {
     const queue = new WorkQueue({ name: 'defaults' });
-    const { logger } = capturingLogger();
+    const { logger } = captureLogs();
     const ids: string[] = [];
     const done = runController({ name: 'defaults', queue, logger, reconcile: async (_k, ctx) => void ids.push(ctx.reconcileID) });
     queue.add('a');

@@ -41,6 +41,8 @@ const HEAD: readonly Mutator[] = [
 
 const POD_SETTINGS: readonly Mutator[] = [useHostNetworkDns, ensurePriorityClass, disableServiceAccountToken];
 const TAIL: readonly Mutator[] = [sortFlags, labelForSelfHost];
+/** The gate may wrap the main command (etcd), so it comes after sortFlags, which re-reads it. */
+const GATED_TAIL: readonly Mutator[] = [sortFlags, addHandoverGate, labelForSelfHost];
 
 /** controller-manager and scheduler: leader-elected Deployments spread across control-plane nodes. */
 const LEADER_ELECTED: readonly Mutator[] = [
@@ -54,9 +56,8 @@ const LEADER_ELECTED: readonly Mutator[] = [
 ];
 
 export const PIPELINES: Readonly<Record<ComponentName, readonly Mutator[]>> = {
-  // The gate may wrap the main command (etcd), so it comes after sortFlags, which re-reads it.
-  etcd: [...HEAD, placeOnControlPlane, ...POD_SETTINGS, sortFlags, addHandoverGate, labelForSelfHost],
-  'kube-apiserver': [...HEAD, placeOnControlPlane, ...POD_SETTINGS, addPortSharing, dropHostPortsForSurge, sortFlags, addHandoverGate, labelForSelfHost],
+  etcd: [...HEAD, placeOnControlPlane, ...POD_SETTINGS, ...GATED_TAIL],
+  'kube-apiserver': [...HEAD, placeOnControlPlane, ...POD_SETTINGS, addPortSharing, dropHostPortsForSurge, ...GATED_TAIL],
   'kube-controller-manager': LEADER_ELECTED,
   'kube-scheduler': LEADER_ELECTED,
   'kube-proxy': [...HEAD.filter((m) => m !== applyFlagChanges), tolerateEverything, ...POD_SETTINGS, ...TAIL],

@@ -1,8 +1,7 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { FakeClock, flushMicrotasks } from '../controller/fake-clock.js';
 import { KubeError, type JsonObject } from '../kube/client.js';
+import { captureLogs } from '../testing/log-lines.js';
 import { EventRecorder, microTime, truncateUtf8, type EventInput, type EventRecorderOptions } from './events.js';
 
 const START = Date.UTC(2026, 10, 25, 10, 0, 0);
@@ -35,16 +34,7 @@ class FakeClient {
 function setup(opts: Partial<EventRecorderOptions> = {}) {
   const clock = new FakeClock(START);
   const client = new FakeClient();
-  const logs: Record<string, unknown>[] = [];
-  const logger = pino(
-    { level: 'debug' },
-    new Writable({
-      write(chunk: Buffer, _enc, done) {
-        for (const l of chunk.toString().split('\n')) if (l) logs.push(JSON.parse(l) as Record<string, unknown>);
-        done();
-      },
-    }),
-  );
+  const { logger, lines: logs } = captureLogs();
   const recorder = new EventRecorder({ client, clock, logger, identity: 'selfhost-operator-abc', ...opts });
   const warnings = () => logs.filter((l) => l['level'] === 40);
   return { clock, client, recorder, logs, warnings };

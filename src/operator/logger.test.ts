@@ -1,16 +1,11 @@
-import { Writable } from 'node:stream';
 import type { LevelWithSilent } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { jsonLinesDestination } from '../testing/log-lines.js';
 import { createLogger, REDACTED, withReconcileId } from './logger.js';
 
 function capture(level: LevelWithSilent = 'info') {
   const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-      done();
-    },
-  });
+  const destination = jsonLinesDestination(lines);
   return { logger: createLogger({ level, name: 'selfhost-operator', destination }), lines };
 }
 

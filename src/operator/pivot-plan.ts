@@ -134,7 +134,8 @@ function isSelfReady(snap: Snapshot, c: DesiredComponent, node: string): boolean
 
 /** The pod's gate runs (so the pod needs nothing from the API any more): in its main container or as an init container. */
 function isGateWaiting(pod: PodView, component: ComponentName): boolean {
-  return GATE_IN_MAIN_CONTAINER.has(component) ? pod.initStarted.includes(GATE_CONTAINER) && pod.mainRunning : pod.initStarted.includes(GATE_CONTAINER);
+  // etcd's init container only installs the gate; the gate itself then runs as the main container.
+  return pod.initStarted.includes(GATE_CONTAINER) && (!GATE_IN_MAIN_CONTAINER.has(component) || pod.mainRunning);
 }
 
 function hasPortSharing(pod: PodView): boolean {

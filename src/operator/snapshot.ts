@@ -72,10 +72,10 @@ export function rec(v: unknown): Record<string, unknown> {
 export function num(v: unknown): number {
   return typeof v === 'number' ? v : 0;
 }
-function arr(v: unknown): unknown[] {
+export function arr(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];
 }
-function str(v: unknown): string | undefined {
+export function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 

@@ -5,9 +5,7 @@
  * apiserver's watch cache still holds every revision, so a real one cannot be provoked here.)
  */
 import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
-import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   Informer,
@@ -17,6 +15,7 @@ import {
   type InformerOptions,
   type ListWatchSource,
 } from '../../src/controller/index.js';
+import { captureLogs } from '../../src/testing/log-lines.js';
 import { kubeConfigFrom } from '../support/kube.js';
 import { waitFor } from '../support/wait.js';
 
@@ -26,16 +25,7 @@ const namespace = `ctl-inf-${randomBytes(3).toString('hex')}`;
 const path = `/api/v1/namespaces/${namespace}/configmaps`;
 
 /** Log lines (JSON) of the informers, to see which recovery path ran. */
-const logLines: Record<string, unknown>[] = [];
-const logger = pino(
-  { level: 'debug' },
-  new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n')) if (line) logLines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  }),
-);
+const { logger, lines: logLines } = captureLogs();
 const logged = (msg: string): number => logLines.filter((l) => l['msg'] === msg).length;
 
 const started: { informer: Informer<V1ConfigMap>; queue: WorkQueue }[] = [];

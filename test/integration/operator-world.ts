@@ -15,7 +15,6 @@
  * DaemonSets, the RBAC of deploy/rbac (the operator and the agents run as their ServiceAccounts,
  * with tokens from the TokenRequest API), the ControlPlane, and a complete cleanup.
  */
-import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
@@ -30,8 +29,10 @@ import { STATIC_MANIFEST_DIR, SYSTEM_NAMESPACE } from '../../src/api/constants.j
 import { API_GROUP, API_VERSION, PLURAL } from '../../src/api/types.js';
 import { kubeListWatch } from '../../src/controller/kube-list-watch.js';
 import { kubeClient, type JsonObject, type KubeClient } from '../../src/kube/client.js';
+import { sha256Hex } from '../../src/convert/hash.js';
 import { createLogger } from '../../src/operator/logger.js';
 import { runOperator } from '../../src/operator/operator.js';
+import { annotationsOf, arr, labelsOf, nameOf, rec, str } from '../../src/operator/snapshot.js';
 import { waitFor } from '../support/wait.js';
 
 export const REPO = join(import.meta.dirname, '..', '..');
@@ -46,29 +47,10 @@ const NS = SYSTEM_NAMESPACE;
 const PODS = `/api/v1/namespaces/${NS}/pods`;
 
 // ---------------------------------------------------------------------------------------------
-// small JSON helpers
+// small JSON helpers: the operator's own (re-exported for the test)
 
-export function rec(v: unknown): Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-}
-export function arr(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : [];
-}
-export function str(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
-}
-export function nameOf(obj: unknown): string {
-  return str(rec(rec(obj)['metadata'])['name']) ?? '';
-}
-export function labelsOf(obj: unknown): Record<string, string> {
-  return (rec(rec(obj)['metadata'])['labels'] as Record<string, string> | undefined) ?? {};
-}
-export function annotationsOf(obj: unknown): Record<string, string> {
-  return (rec(rec(obj)['metadata'])['annotations'] as Record<string, string> | undefined) ?? {};
-}
-export function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
+export { annotationsOf, arr, labelsOf, nameOf, rec, str };
+export { sha256Hex as sha256 };
 
 // ---------------------------------------------------------------------------------------------
 // logs: every in-process actor logs JSON lines into a file of its own (tails printed on failure)
@@ -252,7 +234,7 @@ export class FakeNode {
       }
       const meta = rec(pod['metadata']);
       const podName = `${str(meta['name']) ?? file}-${this.name}`;
-      const hash = sha256(text).slice(0, 32);
+      const hash = sha256Hex(text).slice(0, 32);
       want.set(podName, {
         hash,
         body: {
