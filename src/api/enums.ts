@@ -11,6 +11,7 @@ import type {
   Phase,
   StepAction,
   StepState,
+  UpgradeResult,
 } from './types.js';
 
 /** Keys of an exhaustive record, in the order written. */
@@ -47,10 +48,19 @@ export const STEP_STATES = computeKeys<StepState>({
 });
 
 export const STEP_ACTIONS = computeKeys<StepAction>({
+  Rollout: true,
   Snapshot: true,
   Adopt: true,
   Pivot: true,
   Upgrade: true,
   Downgrade: true,
   Unpivot: true,
+});
+
+export const UPGRADE_RESULTS = computeKeys<UpgradeResult>({
+  Running: true,
+  Succeeded: true,
+  Failed: true,
+  RollingBack: true,
+  RolledBack: true,
 });

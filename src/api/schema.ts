@@ -22,6 +22,7 @@ import {
   PHASES,
   STEP_ACTIONS,
   STEP_STATES,
+  UPGRADE_RESULTS,
 } from './enums.js';
 import {
   CONDITION_REASON,
@@ -360,6 +361,27 @@ const PLAN: JSONSchemaProps = {
   },
 };
 
+const LAST_UPGRADE: JSONSchemaProps = {
+  type: 'object',
+  description:
+    'The last rollout (a version change or any other change of a self-hosted template): where it went, how it ended, and what failed. A failed target is not retried until the spec asks for something else.',
+  required: ['toVersion', 'result', 'targetHash', 'startedAt'],
+  properties: {
+    fromVersion: kubernetesVersion('Kubernetes version the rollout started from.'),
+    toVersion: kubernetesVersion('Kubernetes version the rollout went to.'),
+    result: { type: 'string', description: 'How the rollout ended, or Running.', enum: UPGRADE_RESULTS },
+    targetHash: {
+      type: 'string',
+      description: 'sha256 of the desired objects the rollout applied; a new spec gives a new hash and a new rollout.',
+      maxLength: 64,
+    },
+    startedAt: { type: 'string', format: 'date-time', description: 'When the rollout started.' },
+    finishedAt: { type: 'string', format: 'date-time', description: 'When it ended.' },
+    failedComponent: { type: 'string', description: 'The component whose health gate failed.', enum: COMPONENTS },
+    message: { type: 'string', description: 'What failed and what was restored.', maxLength: MESSAGE_MAX_LENGTH },
+  },
+};
+
 export const STATUS_SCHEMA: JSONSchemaProps = {
   type: 'object',
   description: 'What the control plane runs now; written by the operator.',
@@ -389,6 +411,7 @@ export const STATUS_SCHEMA: JSONSchemaProps = {
       items: COMPONENT_STATUS,
     },
     plan: PLAN,
+    lastUpgrade: LAST_UPGRADE,
   },
 };
 

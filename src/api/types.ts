@@ -132,6 +132,7 @@ export interface ComponentStatus {
 export type Operation = 'Pivot' | 'Upgrade' | 'Rollback' | 'Unpivot';
 export type StepState = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Skipped';
 export type StepAction =
+  | 'Rollout'
   | 'Snapshot'
   | 'Adopt'
   | 'Pivot'
@@ -159,6 +160,20 @@ export interface Plan {
   steps: PlanStep[];
 }
 
+export type UpgradeResult = 'Running' | 'Succeeded' | 'Failed' | 'RollingBack' | 'RolledBack';
+
+/** The last rollout of self-hosted templates (status.lastUpgrade). */
+export interface LastUpgrade {
+  fromVersion?: string;
+  toVersion: string;
+  result: UpgradeResult;
+  targetHash: string;
+  startedAt: string;
+  finishedAt?: string;
+  failedComponent?: ComponentName;
+  message?: string;
+}
+
 export interface ControlPlaneStatus {
   observedGeneration?: number;
   /** Version every control-plane component runs at least (the lowest one seen). */
@@ -167,6 +182,7 @@ export interface ControlPlaneStatus {
   conditions?: Condition[];
   components?: ComponentStatus[];
   plan?: Plan;
+  lastUpgrade?: LastUpgrade;
 }
 
 export interface ObjectMeta {

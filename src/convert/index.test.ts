@@ -146,7 +146,8 @@ describe('computeDesiredWorkloads on real kubeadm output', () => {
               ...source.pod.metadata?.labels,
               'app.kubernetes.io/managed-by': 'selfhost',
               'selfhost.dev/component': component,
-              'selfhost.dev/version': fixture.version,
+              // etcd is labelled with its own version (its image tag), everything else with Kubernetes'.
+              'selfhost.dev/version': component === 'etcd' ? (template.spec?.containers[0]?.image ?? '').split(':').pop() : fixture.version,
             });
             const annotations = template.metadata?.annotations ?? {};
             expect(Object.keys(annotations).sort()).toEqual([

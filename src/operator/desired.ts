@@ -67,6 +67,11 @@ export interface DesiredState {
 export interface DesiredOptions {
   /** Image of the agent and the etcd handover gate. */
   readonly image: string;
+  /**
+   * Convert at this Kubernetes version (a rollout's target: spec.version) instead of the version
+   * the static control plane ran (the pivot never changes a version).
+   */
+  readonly atVersion?: string;
 }
 
 /** The originals: backups win over active files with the same path. */
@@ -109,9 +114,9 @@ export function computeDesiredState(snap: Snapshot, options: DesiredOptions): De
     });
   // Pivot at the version that runs (an upgrade is a separate operation): convert once to learn
   // it from the apiserver's image, again if it differs from spec.version.
-  const first = convert(spec.version);
-  const running = first.components.find((c) => c.name === 'kube-apiserver')?.sourceVersion ?? spec.version;
-  const result = running === spec.version ? first : convert(running);
+  const first = convert(options.atVersion ?? spec.version);
+  const running = options.atVersion ?? first.components.find((c) => c.name === 'kube-apiserver')?.sourceVersion ?? spec.version;
+  const result = running === (options.atVersion ?? spec.version) ? first : convert(running);
   const refusals: Refusal[] = [...result.refusals];
   const components: DesiredComponent[] = [];
 

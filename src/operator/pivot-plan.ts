@@ -143,6 +143,12 @@ function hasPortSharing(pod: PodView): boolean {
 }
 
 function isComponentDoneOn(snap: Snapshot, c: DesiredComponent, node: string): boolean {
+  // A recorded revision means the pivot of this component finished and was proven; from then on
+  // its template belongs to the rollout planner (upgrades change it), so only a static manifest
+  // or mirror pod reappearing on the node makes it a pivot matter again.
+  if (snap.revisions.has(c.name)) {
+    return c.static === undefined || (computeFileState(snap, node, c) === 'Absent' && mirrorOf(snap, c.name, node) === undefined);
+  }
   if (c.static === undefined) return isWorkloadCurrent(snap, c) && isRolloutComplete(liveWorkload(snap, c));
   return (
     computeFileState(snap, node, c) === 'Absent' &&
@@ -167,7 +173,7 @@ export function computeComponentProgress(snap: Snapshot, desired: DesiredState, 
       (n) => computeFileState(snap, n.name, c) !== 'Absent' || mirrorOf(snap, c.name, n.name) !== undefined,
     );
     const started =
-      c.static === undefined
+      snap.revisions.has(c.name) ? true : c.static === undefined
         ? live !== undefined && isWorkloadCurrent(snap, c)
         : live !== undefined || snap.nodes.some((n) => (want.get(n.name, c) ?? 'Original') !== 'Original');
     const mode: ComponentMode = done

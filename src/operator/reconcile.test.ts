@@ -43,8 +43,17 @@ describe('reconcilePass', () => {
     const events: EventInput[] = [];
     const first = await reconcilePass(deps(w, calls, events), 'cluster', signal, logger);
     expect(first?.plan.action).toEqual({ type: 'Done' });
-    expect(calls.map((c) => `${c.verb} ${c.path}`)).toEqual(['apply /apis/selfhost.dev/v1alpha1/controlplanes/cluster/status']);
-    const status = calls[0]?.body?.['status'] as ControlPlaneStatus;
+    // The finished pivot's workloads become the first last-known-good revisions.
+    expect(calls.map((c) => `${c.verb} ${c.path}`)).toEqual([
+      'apply /api/v1/namespaces/kube-system/configmaps/selfhost-revisions',
+      'apply /apis/selfhost.dev/v1alpha1/controlplanes/cluster/status',
+    ]);
+    const revisions = calls[0]?.body?.['data'] as Record<string, string>;
+    expect(Object.keys(revisions).sort()).toEqual(
+      ['cni', 'etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-proxy', 'kube-scheduler'].map((c) => `${c}.json`),
+    );
+    w.revisionsData = revisions;
+    const status = calls[1]?.body?.['status'] as ControlPlaneStatus;
     expect(status.phase).toBe('SelfHosted');
     expect(status.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
     expect(status.components?.every((c) => c.mode === 'SelfHosted')).toBe(true);
@@ -58,6 +67,47 @@ describe('reconcilePass', () => {
     expect(second?.wrote).toBe(false);
     expect(calls).toEqual([]);
     expect(events).toEqual([]);
+  });
+
+  it('an edit of spec.version on a pivoted cluster: one apply, phase Upgrading, the whole plan in status', async () => {
+    const w = new SimWorld({ version: 'v1.37.1' }, 'v1.37.1');
+    runToCompletion(w);
+    w.proveAll();
+    w.cp = { ...w.cp, spec: { ...w.cp.spec, version: 'v1.37.2' } };
+    const calls: Call[] = [];
+    const events: EventInput[] = [];
+    const result = await reconcilePass(deps(w, calls, events), 'cluster', signal, logger);
+    expect(calls.map((c) => `${c.verb} ${c.path}`)).toEqual([
+      'apply /apis/apps/v1/namespaces/kube-system/daemonsets/selfhost-kube-apiserver',
+      'apply /apis/selfhost.dev/v1alpha1/controlplanes/cluster/status',
+    ]);
+    const status = result?.status;
+    expect(status?.phase).toBe('Upgrading');
+    expect(status?.plan?.operation).toBe('Upgrade');
+    expect(status?.plan?.steps.map((s) => `${s.component} ${s.action} ${s.state}`)).toEqual([
+      'kube-apiserver Upgrade Pending',
+      'kube-controller-manager Upgrade Pending',
+      'kube-scheduler Upgrade Pending',
+      'kube-proxy Upgrade Pending',
+    ]);
+    expect(status?.lastUpgrade).toMatchObject({ fromVersion: 'v1.37.1', toVersion: 'v1.37.2', result: 'Running' });
+    expect(status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'VersionMismatch' });
+    expect(status?.conditions?.find((c) => c.type === 'Progressing')).toMatchObject({ status: 'True', reason: 'Upgrading' });
+    expect(events.map((e) => e.reason)).toContain('RolloutStarted');
+  });
+
+  it('refuses a minor skip on a pivoted cluster: Degraded names the rule, nothing is applied', async () => {
+    const w = new SimWorld({ version: 'v1.37.2' });
+    runToCompletion(w);
+    w.proveAll();
+    w.cp = { ...w.cp, spec: { ...w.cp.spec, version: 'v1.39.1' } };
+    const calls: Call[] = [];
+    const result = await reconcilePass(deps(w, calls, []), 'cluster', signal, logger);
+    expect(calls.map((c) => c.path)).toEqual(['/apis/selfhost.dev/v1alpha1/controlplanes/cluster/status']);
+    expect(result?.status.phase).toBe('Degraded');
+    const degraded = result?.status.conditions?.find((c) => c.type === 'Degraded');
+    expect(degraded?.status).toBe('True');
+    expect(degraded?.message).toMatch(/v1\.39\.1/);
   });
 
   it('on a fresh cluster applies the agent DaemonSet first and reports Pivoting', async () => {

@@ -32,8 +32,11 @@ import {
   type PivotAction,
   type PivotPlan,
 } from './pivot-plan.js';
+import { computeRevisionOf, computeRolloutPlan, type RolloutAction, type RolloutPlan } from './rollout-plan.js';
 import { computeSnapshot, type RawWorld, type Snapshot } from './snapshot.js';
 import { computeStatus } from './status.js';
+import { formatRevisions, LABEL_REVISIONS, REVISIONS_CONFIGMAP, type Revision } from '../api/revisions.js';
+import type { ComponentName, LastUpgrade } from '../api/types.js';
 
 export interface EventInput {
   type: 'Normal' | 'Warning';
@@ -63,6 +66,8 @@ export interface ReconcileDeps {
   readonly now: () => Date;
   /** Requeue delay while something is in progress (ms). */
   readonly progressRequeueMs?: number;
+  /** How long every new pod of a rollout must stay Ready before its step passes (ms; default 10 s). */
+  readonly settleMs?: number;
   /**
    * The last status this process wrote per object (by uid). The informer cache lags behind our own
    * write, and comparing with it would write again and repeat step events. The operator is the
@@ -156,6 +161,75 @@ async function act(deps: ReconcileDeps, snap: Snapshot, desired: DesiredState, a
   }
 }
 
+async function applyRevisions(deps: ReconcileDeps, snap: Snapshot, updates: ReadonlyMap<ComponentName, Revision>, signal: AbortSignal): Promise<void> {
+  await deps.client.apply(
+    `/api/v1/namespaces/${SYSTEM_NAMESPACE}/configmaps/${REVISIONS_CONFIGMAP}`,
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name: REVISIONS_CONFIGMAP,
+        namespace: SYSTEM_NAMESPACE,
+        labels: { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE, [LABEL_REVISIONS]: 'true' },
+      },
+      data: formatRevisions(snap.revisions, updates),
+    },
+    {},
+    signal,
+  );
+}
+
+async function actRollout(deps: ReconcileDeps, snap: Snapshot, action: RolloutAction, signal: AbortSignal): Promise<void> {
+  switch (action.type) {
+    case 'Apply':
+      await deps.client.apply(workloadPath(action.object), action.object, {}, signal);
+      return;
+    case 'RecordRevision':
+      await applyRevisions(deps, snap, new Map([[action.component, action.revision]]), signal);
+      return;
+    case 'Fail': // status only: lastUpgrade records the failure, the next pass rolls back
+    case 'Wait':
+    case 'Blocked':
+    case 'Done':
+      return;
+  }
+}
+
+function describeRolloutAction(a: RolloutAction): string {
+  switch (a.type) {
+    case 'Apply':
+      return `apply the ${a.component} workload (${a.why})`;
+    case 'RecordRevision':
+      return `record ${a.component}'s template ${a.revision.templateHash.slice(0, 12)} as last known good`;
+    case 'Fail':
+      return `the rollout failed: ${a.message}`;
+    case 'Wait':
+    case 'Blocked':
+      return a.reason;
+    case 'Done':
+      return 'nothing to do';
+  }
+}
+
+/** Events for a change of status.lastUpgrade (pure). */
+export function computeLastUpgradeEvents(before: LastUpgrade | undefined, after: LastUpgrade | undefined): EventInput[] {
+  if (after === undefined) return [];
+  if (before?.targetHash === after.targetHash && before.result === after.result) return [];
+  const what = `${after.fromVersion ?? '?'} → ${after.toVersion}`;
+  switch (after.result) {
+    case 'Running':
+      return [{ type: 'Normal', reason: 'RolloutStarted', action: 'Upgrade', note: `rollout ${what} started` }];
+    case 'Succeeded':
+      return [{ type: 'Normal', reason: 'RolloutSucceeded', action: 'Upgrade', note: `rollout ${what} succeeded` }];
+    case 'RollingBack':
+      return [{ type: 'Warning', reason: 'RollbackStarted', action: 'Rollback', note: `rollout ${what} failed, rolling back: ${after.message ?? ''}`.trim() }];
+    case 'RolledBack':
+      return [{ type: 'Warning', reason: 'RolledBack', action: 'Rollback', note: `rollout ${what} rolled back: ${after.message ?? ''}`.trim() }];
+    case 'Failed':
+      return [{ type: 'Warning', reason: 'RolloutFailed', action: 'Upgrade', note: `rollout ${what} failed: ${after.message ?? ''}`.trim() }];
+  }
+}
+
 function regardingOf(snap: Snapshot): JsonObject {
   const m = snap.controlPlane.metadata;
   return { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: KIND, name: m.name ?? '', ...(m.uid === undefined ? {} : { uid: m.uid }) };
@@ -182,6 +256,8 @@ function stepSeconds(step: PlanStep): number {
 
 export interface PassResult {
   readonly plan: PivotPlan;
+  /** The rollout planner's result; undefined while the pivot is not done and proven. */
+  readonly rollout?: RolloutPlan;
   readonly status: ControlPlaneStatus;
   readonly wrote: boolean;
 }
@@ -204,16 +280,42 @@ export async function reconcilePass(deps: ReconcileDeps, name: string, signal: A
           : undefined;
   const desired = computeDesiredState(snap, { image: deps.image });
   const plan = computePivotPlan(snap, desired, computeWantedStates(snap, parseAgentDesired));
+  const now = deps.now();
+
+  // The pivot first; once it is done, its objects become the first proven revisions; from then on
+  // the rollout planner owns the templates (upgrades, overrides, drift, rollback).
+  const unproven = plan.action.type === 'Done' ? desired.components.filter((c) => !snap.revisions.has(c.name)) : [];
+  let rollout: RolloutPlan | undefined;
+  if (plan.action.type === 'Done' && unproven.length === 0) {
+    const target = computeDesiredState(snap, { image: deps.image, atVersion: spec.version });
+    const previousSteps = snap.controlPlane.status?.plan?.steps ?? [];
+    rollout = computeRolloutPlan({
+      snap,
+      target,
+      now,
+      settleMs: deps.settleMs ?? 10_000,
+      stepStartedAt: (component) => {
+        const step = previousSteps.find((s) => s.component === component && s.state === 'Running' && s.action !== 'Pivot' && s.action !== 'Adopt');
+        return step?.startedAt === undefined ? undefined : new Date(step.startedAt);
+      },
+    });
+  }
 
   if (halted === undefined) {
     logger.debug({ action: plan.action.type, what: describeAction(plan.action) }, 'planned');
     if (plan.action.type !== 'Wait' && plan.action.type !== 'Done' && plan.action.type !== 'Blocked') {
       logger.info({ action: plan.action.type, what: describeAction(plan.action) }, 'acting');
       await act(deps, snap, desired, plan.action, signal);
+    } else if (unproven.length > 0) {
+      logger.info({ components: unproven.map((c) => c.name) }, 'recording the pivoted workloads as last known good');
+      await applyRevisions(deps, snap, new Map(unproven.map((c) => [c.name, computeRevisionOf(c, now)])), signal);
+    } else if (rollout !== undefined && rollout.action.type !== 'Wait' && rollout.action.type !== 'Done' && rollout.action.type !== 'Blocked') {
+      logger.info({ action: rollout.action.type, what: describeRolloutAction(rollout.action) }, 'acting');
+      await actRollout(deps, snap, rollout.action, signal);
     }
   }
 
-  const status = computeStatus({ snap, desired, plan, now: deps.now(), ...(halted === undefined ? {} : { halted }) });
+  const status = computeStatus({ snap, desired, plan, now, ...(halted === undefined ? {} : { halted }), ...(rollout === undefined ? {} : { rollout }) });
   const before = snap.controlPlane.status;
   let wrote = false;
   if (canonicalJson(before ?? {}) !== canonicalJson(status)) {
@@ -227,15 +329,22 @@ export async function reconcilePass(deps: ReconcileDeps, name: string, signal: A
     deps.written?.set(name, { uid: snap.controlPlane.metadata.uid, status });
     const regarding = regardingOf(snap);
     for (const e of computeStepEvents(before, status)) deps.events.emit(regarding, e);
+    for (const e of computeLastUpgradeEvents(before?.lastUpgrade, status.lastUpgrade)) deps.events.emit(regarding, e);
     if (plan.action.type === 'Blocked' && before?.phase !== 'Degraded') {
       deps.events.emit(regarding, { type: 'Warning', reason: 'Blocked', action: 'Pivot', note: plan.action.reason });
     }
+    if (rollout?.action.type === 'Blocked' && before?.phase !== 'Degraded') {
+      deps.events.emit(regarding, { type: 'Warning', reason: rollout.action.refusal ?? 'Blocked', action: 'Upgrade', note: rollout.action.reason });
+    }
+  }
+  if (halted === undefined && rollout?.action.type === 'Apply' && rollout.action.why === 'Drift') {
+    deps.events.emit(regardingOf(snap), { type: 'Normal', reason: 'DriftReverted', action: 'Apply', note: `${rollout.action.component}: the workload differed from its proven template; put it back` });
   }
   const finished = (status.plan?.steps ?? [])
     .filter((s) => s.state === 'Succeeded' && before?.plan?.steps.find((p) => p.component === s.component)?.state !== 'Succeeded')
     .map((step) => ({ step, seconds: stepSeconds(step) }));
   deps.observer?.observe(status, finished);
-  return { plan, status, wrote };
+  return { plan, ...(rollout === undefined ? {} : { rollout }), status, wrote };
 }
 
 /** The controller's Reconcile for ControlPlane keys. */
@@ -244,7 +353,7 @@ export function makeReconcile(depsIn: ReconcileDeps) {
   return async (key: string, ctx: { logger: Logger; signal: AbortSignal }): Promise<ReconcileResult> => {
     const result = await reconcilePass(deps, key, ctx.signal, ctx.logger);
     if (result === undefined) return {};
-    const a = result.plan.action;
+    const a = result.rollout?.action ?? result.plan.action;
     if (a.type === 'Done' || a.type === 'Blocked') return {};
     return { requeueAfter: deps.progressRequeueMs ?? 2000 };
   };

@@ -4,6 +4,7 @@
  */
 import { AGENT_DESIRED_KEY, AGENT_OBSERVED_KEY, parseAgentObserved, type AgentObserved } from '../api/agent.js';
 import { ANNOTATION_TEMPLATE_HASH, CONTROL_PLANE_NODE_LABEL, LABEL_COMPONENT } from '../api/constants.js';
+import { parseRevisions, REVISIONS_CONFIGMAP, type Revisions } from '../api/revisions.js';
 import { COMPONENTS, type ComponentName, type ControlPlane } from '../api/types.js';
 import type { JsonObject } from '../kube/client.js';
 
@@ -34,6 +35,15 @@ export interface PodView {
   readonly initStarted: readonly string[];
   /** The first (main) container is running. */
   readonly mainRunning: boolean;
+  /** Restarts of all its containers (init and main): a health gate wants 0 on new pods. */
+  readonly restarts: number;
+  /** lastTransitionTime of its Ready condition while Ready (the settle period counts from it). */
+  readonly readySince?: string;
+  /**
+   * Why a container cannot run, when it cannot: "container kube-apiserver: CrashLoopBackOff: <the
+   * last lines of its termination message>". Undefined while everything runs or starts normally.
+   */
+  readonly failure?: string;
 }
 
 export interface AgentView {
@@ -54,6 +64,8 @@ export interface Snapshot {
   readonly pods: readonly PodView[];
   /** Every DaemonSet and Deployment in kube-system (raw), keyed `Kind/name`. */
   readonly workloads: ReadonlyMap<string, JsonObject>;
+  /** The last known good revision of each component (kube-system/selfhost-revisions). */
+  readonly revisions: Revisions;
 }
 
 export interface RawWorld {
@@ -90,6 +102,39 @@ export function labelsOf(obj: unknown): Record<string, string> {
 }
 export function annotationsOf(obj: unknown): Record<string, string> {
   return rec(metaOf(obj)['annotations']) as Record<string, string>;
+}
+
+/** Waiting reasons that mean a container will not come up by itself. */
+const FAILING_WAITING_REASONS = new Set([
+  'CrashLoopBackOff',
+  'ErrImagePull',
+  'ImagePullBackOff',
+  'ErrImageNeverPull',
+  'InvalidImageName',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+  'RunContainerError',
+]);
+
+/** The last lines of a termination message, at most 512 characters (a condition stays readable). */
+function tailOf(text: string): string {
+  const lines = text.trim().split('\n').slice(-3).join(' | ');
+  return lines.length > 512 ? `…${lines.slice(-511)}` : lines;
+}
+
+/** Why one of the pod's containers cannot run (pure; see PodView.failure). */
+export function computePodFailure(status: Record<string, unknown>): string | undefined {
+  const all = [...arr(status['initContainerStatuses']), ...arr(status['containerStatuses'])].map(rec);
+  for (const s of all) {
+    const waiting = rec(rec(s['state'])['waiting']);
+    const reason = str(waiting['reason']);
+    if (reason === undefined || !FAILING_WAITING_REASONS.has(reason)) continue;
+    const last = rec(rec(s['lastState'])['terminated']);
+    const detail = str(last['message']) ?? str(waiting['message']) ?? '';
+    const exit = typeof last['exitCode'] === 'number' ? ` (exit code ${String(last['exitCode'])})` : '';
+    return `container ${str(s['name']) ?? '?'}: ${reason}${exit}${detail === '' ? '' : `: ${tailOf(detail)}`}`;
+  }
+  return undefined;
 }
 
 function hasTrueCondition(obj: unknown, type: string): boolean {
@@ -147,6 +192,12 @@ export function computePodView(pod: JsonObject): PodView {
     .some((s) => str(s['name']) === mainName && rec(s['state'])['running'] !== undefined);
   const templateHash = annotationsOf(pod)[ANNOTATION_TEMPLATE_HASH];
   const image = str(main['image']);
+  const restarts = [...arr(status['initContainerStatuses']), ...arr(status['containerStatuses'])]
+    .map(rec)
+    .reduce((sum, s) => sum + num(s['restartCount']), 0);
+  const readyCondition = arr(status['conditions']).map(rec).find((c) => c['type'] === 'Ready' && c['status'] === 'True');
+  const readySince = str(readyCondition?.['lastTransitionTime']);
+  const failure = computePodFailure(status);
   return {
     name: nameOf(pod),
     ...(node === undefined ? {} : { node }),
@@ -160,6 +211,9 @@ export function computePodView(pod: JsonObject): PodView {
     ...(image === undefined ? {} : { image }),
     initStarted,
     mainRunning,
+    restarts,
+    ...(readySince === undefined ? {} : { readySince }),
+    ...(failure === undefined ? {} : { failure }),
   };
 }
 
@@ -205,5 +259,6 @@ export function computeSnapshot(world: RawWorld, agentConfigMapName: (node: stri
   const workloads = new Map<string, JsonObject>();
   for (const ds of world.daemonSets) workloads.set(workloadKey('DaemonSet', nameOf(ds)), ds);
   for (const d of world.deployments) workloads.set(workloadKey('Deployment', nameOf(d)), d);
-  return { controlPlane: world.controlPlane, nodes, agents, pods, workloads };
+  const revisions = parseRevisions(rec(cms.get(REVISIONS_CONFIGMAP)?.['data']));
+  return { controlPlane: world.controlPlane, nodes, agents, pods, workloads, revisions };
 }

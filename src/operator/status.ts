@@ -18,6 +18,8 @@ import { formatVersion, compareVersions, parseVersion } from '../api/version.js'
 import { kubernetesVersionOfImage, parseImageRef } from '../convert/images.js';
 import { liveWorkload, type DesiredState } from './desired.js';
 import type { ComponentProgress, PivotPlan } from './pivot-plan.js';
+import type { RolloutPlan } from './rollout-plan.js';
+import { computeLastUpgrade, computeRolloutMessage, computeRolloutPhase, computeRolloutPlanStatus } from './rollout-status.js';
 import { num, rec, type PodView, type Snapshot } from './snapshot.js';
 
 
@@ -145,11 +147,14 @@ export interface StatusInput {
   readonly now: Date;
   /** spec.paused or mode StaticPods: why no step runs. */
   readonly halted?: { readonly reason: 'Paused' | 'Unsupported'; readonly message: string };
+  /** The rollout planner's result, once the pivot is done and proven. */
+  readonly rollout?: RolloutPlan;
 }
 
 function computePhase(input: StatusInput, allDone: boolean, anyStarted: boolean): Phase {
   const { plan, halted } = input;
   if (halted?.reason === 'Unsupported' || plan.action.type === 'Blocked') return 'Degraded';
+  if (allDone && input.rollout !== undefined) return computeRolloutPhase(input.rollout, input.snap.controlPlane.spec.upgrade.autoRollback);
   if (allDone) return 'SelfHosted';
   if (input.desired.waiting !== undefined && !anyStarted) return 'Pending';
   if (halted?.reason === 'Paused') return anyStarted ? 'Pivoting' : 'StaticPods';
@@ -161,12 +166,14 @@ export function computeStatus(input: StatusInput): ControlPlaneStatus {
   const cp = snap.controlPlane;
   const previous = cp.status;
   const generation = cp.metadata.generation;
-  const running = actionComponent(plan);
-  const message = actionMessage(plan);
+  const rollout = input.rollout;
+  const running = rollout === undefined ? actionComponent(plan) : 'component' in rollout.action ? rollout.action.component : undefined;
+  const message = rollout === undefined ? actionMessage(plan) : computeRolloutMessage(rollout);
   const components = plan.components.map((p) =>
     computeComponentStatus(snap, desired, p, p.name === running ? message : undefined),
   );
   const allDone = plan.components.length > 0 && plan.components.every((p) => p.done) && plan.action.type === 'Done';
+  const rolloutDone = rollout === undefined || (rollout.mode === 'Forward' && rollout.action.type === 'Done');
   const anyStarted = plan.components.some((p) => p.started);
   const phase = computePhase(input, allDone, anyStarted);
 
@@ -183,7 +190,7 @@ export function computeStatus(input: StatusInput): ControlPlaneStatus {
   const conditionsIn: ConditionInput[] = [];
 
   // Ready: the summary users wait on.
-  if (allDone && allReady && version === specVersion) {
+  if (allDone && rolloutDone && allReady && version === specVersion) {
     conditionsIn.push(withGen({ type: ConditionType.Ready, status: 'True', reason: Reasons.Ready.AsExpected, message: 'every managed component is self-hosted and ready' }));
   } else if (version !== undefined && version !== specVersion) {
     conditionsIn.push(withGen({ type: ConditionType.Ready, status: 'False', reason: Reasons.Ready.VersionMismatch, message: `the control plane runs ${version}; spec.version is ${specVersion}` }));
@@ -194,6 +201,9 @@ export function computeStatus(input: StatusInput): ControlPlaneStatus {
   // Progressing.
   if (input.halted?.reason === 'Paused') {
     conditionsIn.push(withGen({ type: ConditionType.Progressing, status: 'False', reason: Reasons.Progressing.Paused, message: input.halted.message }));
+  } else if (phase === 'Upgrading' || phase === 'RollingBack') {
+    const reason = phase === 'Upgrading' ? Reasons.Progressing.Upgrading : Reasons.Progressing.RollingBack;
+    conditionsIn.push(withGen({ type: ConditionType.Progressing, status: 'True', reason, message: message ?? phase }));
   } else if (phase === 'Pivoting') {
     conditionsIn.push(withGen({ type: ConditionType.Progressing, status: 'True', reason: Reasons.Progressing.Pivoting, message: message ?? 'pivoting' }));
   } else {
@@ -206,8 +216,15 @@ export function computeStatus(input: StatusInput): ControlPlaneStatus {
   } else if (plan.action.type === 'Blocked') {
     const reason = desired.refusals.length > 0 ? Reasons.Degraded.Unsupported : Reasons.Degraded.StaticManifestCollision;
     conditionsIn.push(withGen({ type: ConditionType.Degraded, status: 'True', reason, message: plan.action.reason }));
-  } else if (version !== undefined && version !== specVersion && allDone) {
-    conditionsIn.push(withGen({ type: ConditionType.Degraded, status: 'True', reason: Reasons.Degraded.Unsupported, message: `spec.version ${specVersion} differs from the running ${version}; upgrades are not supported by this release` }));
+  } else if (rollout !== undefined && allDone && (rollout.action.type === 'Blocked' || rollout.mode !== 'Forward' || rollout.action.type === 'Fail')) {
+    const last = computeLastUpgrade(rollout, previous?.lastUpgrade, specVersion, cp.spec.upgrade.autoRollback, now);
+    const reason =
+      rollout.action.type === 'Blocked' && rollout.mode === 'Forward'
+        ? (rollout.action.refusal ?? Reasons.Degraded.Unsupported)
+        : rollout.mode === 'Rollback' && rollout.action.type === 'Done'
+          ? Reasons.Degraded.RolledBack
+          : Reasons.Degraded.UpgradeFailed;
+    conditionsIn.push(withGen({ type: ConditionType.Degraded, status: 'True', reason, message: rollout.action.type === 'Blocked' && rollout.mode === 'Forward' ? rollout.action.reason : (last?.message ?? message ?? 'the rollout failed') }));
   } else {
     conditionsIn.push(withGen({ type: ConditionType.Degraded, status: 'False', reason: Reasons.Degraded.AsExpected, message: 'nothing needs attention' }));
   }
@@ -250,7 +267,11 @@ export function computeStatus(input: StatusInput): ControlPlaneStatus {
   let conditions: Condition[] = previous?.conditions ?? [];
   for (const c of conditionsIn) conditions = setCondition(conditions, c, now);
 
-  const planStatus = desired.components.length > 0 ? computePlanStatus(plan, desired, previous?.plan, now) : previous?.plan;
+  const rolloutPlan = rollout === undefined || !allDone ? undefined : computeRolloutPlanStatus(rollout, previous?.plan, specVersion, now);
+  const keepLast = rollout !== undefined && allDone && rolloutPlan === undefined && previous?.plan !== undefined && previous.plan.operation !== 'Pivot';
+  const planStatus =
+    rolloutPlan ?? (keepLast ? previous?.plan : desired.components.length > 0 ? computePlanStatus(plan, desired, previous?.plan, now) : previous?.plan);
+  const lastUpgrade = rollout !== undefined && allDone ? computeLastUpgrade(rollout, previous?.lastUpgrade, specVersion, cp.spec.upgrade.autoRollback, now) : previous?.lastUpgrade;
   return {
     ...(generation === undefined ? {} : { observedGeneration: generation }),
     ...(version === undefined ? {} : { version }),
@@ -258,5 +279,6 @@ export function computeStatus(input: StatusInput): ControlPlaneStatus {
     conditions,
     components,
     ...(planStatus === undefined ? {} : { plan: planStatus }),
+    ...(lastUpgrade === undefined ? {} : { lastUpgrade }),
   };
 }

@@ -6,8 +6,7 @@
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { LABEL_AGENT_NODE } from '../api/agent.js';
-import { CONTROL_PLANE_NAME, CONTROL_PLANE_NODE_LABEL, SYSTEM_NAMESPACE } from '../api/constants.js';
+import { CONTROL_PLANE_NAME, CONTROL_PLANE_NODE_LABEL, LABEL_MANAGED_BY, MANAGED_BY_VALUE, SYSTEM_NAMESPACE } from '../api/constants.js';
 import { API_GROUP, API_VERSION, PLURAL, type ControlPlane } from '../api/types.js';
 import type { Clock } from '../controller/clock.js';
 import { Informer, type Enqueuer } from '../controller/informer.js';
@@ -58,7 +57,7 @@ export function createWorldInformers(opts: WorldOptions): WorldInformers {
   const controlPlanes = make('controlplanes', `/apis/${API_GROUP}/${API_VERSION}/${PLURAL}`, {}, (o) => [objectKey(o)]);
   const nodes = make('nodes', '/api/v1/nodes', { labelSelector: CONTROL_PLANE_NODE_LABEL }, toRoot);
   const pods = make('pods', `${ns}/pods`, {}, toRoot);
-  const configMaps = make('configmaps', `${ns}/configmaps`, { labelSelector: LABEL_AGENT_NODE }, toRoot);
+  const configMaps = make('configmaps', `${ns}/configmaps`, { labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}` }, toRoot);
   const daemonSets = make('daemonsets', `${apps}/daemonsets`, {}, toRoot);
   const deployments = make('deployments', `${apps}/deployments`, {}, toRoot);
   const asJson = (list: KubernetesObject[]): JsonObject[] => list as unknown as JsonObject[];

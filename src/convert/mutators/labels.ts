@@ -23,9 +23,13 @@ export function asLabelValue(text: string): string | undefined {
   return text.length <= 63 && LABEL_VALUE.test(text) ? text : undefined;
 }
 
-/** The Kubernetes version the template runs; for a CNI, its image tag (when it is a valid label). */
+/**
+ * The Kubernetes version the template runs; for etcd and a CNI, their image tag (when it is a
+ * valid label). etcd's own version, not Kubernetes': a Kubernetes patch that keeps etcd's image
+ * must not change etcd's template (that would restart etcd for nothing).
+ */
 export function versionLabelValue(template: V1PodTemplateSpec, ctx: MutationContext): string | undefined {
-  if (ctx.component !== 'cni') return formatVersion(ctx.target);
+  if (ctx.component !== 'cni' && ctx.component !== 'etcd') return formatVersion(ctx.target);
   const tag = parseImageRef(mainContainerOf(template, ctx).image ?? '').tag;
   return tag === undefined ? undefined : asLabelValue(tag);
 }

@@ -25,6 +25,8 @@ import type { JsonObject } from '../../kube/client.js';
 import { computeDesiredState, type DesiredState } from '../desired.js';
 import { computePivotPlan, computeWantedStates, type PivotAction, type PivotPlan } from '../pivot-plan.js';
 import { computeSnapshot, type RawWorld, type Snapshot } from '../snapshot.js';
+import { computeRevisionOf, computeRolloutPlan, type RolloutAction, type RolloutPlan } from '../rollout-plan.js';
+import { formatRevisions, parseRevisions, REVISIONS_CONFIGMAP } from '../../api/revisions.js';
 import { computeAgentDesiredText } from '../reconcile.js';
 
 export const IMAGE = 'localhost/selfhost/selfhost:test';
@@ -84,6 +86,17 @@ function gateState(c: ComponentName, p: { ready: boolean; gate: boolean }): Json
   return p.ready || GATE_IN_MAIN_CONTAINER.has(c) ? { terminated: { exitCode: 0 } } : { running: {} };
 }
 
+interface SelfPod {
+  ready: boolean;
+  templateHash: string;
+  gate: boolean;
+  image: string;
+  readySince?: string;
+  restarts?: number;
+  /** A waiting reason such as CrashLoopBackOff, with the last termination message. */
+  crash?: { reason: string; message: string };
+}
+
 export class SimWorld {
   cp: ControlPlane;
   nodeReady = true;
@@ -97,16 +110,21 @@ export class SimWorld {
   conflicts: { path: string; message: string }[] = [];
   mirrors = new Map<ComponentName, { ready: boolean; command: string[]; image: string }>();
   workloads = new Map<string, JsonObject>();
-  selfPods = new Map<ComponentName, { ready: boolean; templateHash: string; gate: boolean; image: string }>();
+  selfPods = new Map<ComponentName, SelfPod>();
+  /** kube-system/selfhost-revisions' data. */
+  revisionsData: Record<string, string> | undefined;
 
-  constructor(spec: Partial<ControlPlaneSpec> = {}) {
+  /** `sourceVersion`: the kubeadm v1.37.2 fixture retagged to another v1.37 patch (images only). */
+  constructor(spec: Partial<ControlPlaneSpec> = {}, sourceVersion = 'v1.37.2') {
     this.cp = makeControlPlane(spec);
+    const retag = (text: string): string => text.replaceAll(':v1.37.2', `:${sourceVersion}`);
     for (const m of fixture().manifests) {
-      this.manifests.set(m.path, m.content);
+      const content = retag(m.content);
+      this.manifests.set(m.path, content);
       const c = componentOfPath(m.path);
-      if (c !== undefined) this.mirrors.set(c, { ready: true, command: commandOf(m.content), image: imageOf(m.content) });
+      if (c !== undefined) this.mirrors.set(c, { ready: true, command: commandOf(content), image: imageOf(content) });
     }
-    const proxy = structuredClone(fixture().proxyDaemonSet) as unknown as JsonObject;
+    const proxy = JSON.parse(retag(JSON.stringify(fixture().proxyDaemonSet))) as JsonObject;
     this.workloads.set('DaemonSet/kube-proxy', withRolloutDone({ ...proxy, metadata: { ...(proxy['metadata'] as object), namespace: KUBE_SYSTEM, generation: 1 } }));
     const cniDocs = loadAll(readFileSync(join(TESTDATA, '../../../hack/node/manifests/selfhost-cni.yaml'), 'utf8'));
     const cni = cniDocs.find((d) => (d as { kind?: string }).kind === 'DaemonSet');
@@ -148,10 +166,22 @@ export class SimWorld {
         metadata: { name: `selfhost-${c}-abcde`, namespace: KUBE_SYSTEM, labels: { [LABEL_COMPONENT]: c }, annotations: { 'selfhost.dev/template-hash': p.templateHash } },
         spec: { nodeName: NODE, containers: [{ name: c, image: p.image }] },
         status: {
-          conditions: readyConditions(p.ready),
+          conditions: p.ready ? [{ type: 'Ready', status: 'True', lastTransitionTime: p.readySince ?? '2026-11-25T09:00:00Z' }] : readyConditions(false),
           ...(GATED_COMPONENTS.has(c) ? { initContainerStatuses: [{ name: GATE_CONTAINER, state: gateState(c, p) }] } : {}),
           // etcd's gate waits inside the etcd container, which therefore runs before it is Ready.
-          containerStatuses: [{ name: c, state: p.ready || (p.gate && GATE_IN_MAIN_CONTAINER.has(c)) ? { running: {} } : { waiting: {} } }],
+          containerStatuses: [
+            {
+              name: c,
+              restartCount: p.restarts ?? 0,
+              state:
+                p.crash !== undefined
+                  ? { waiting: { reason: p.crash.reason } }
+                  : p.ready || (p.gate && GATE_IN_MAIN_CONTAINER.has(c))
+                    ? { running: {} }
+                    : { waiting: {} },
+              ...(p.crash === undefined ? {} : { lastState: { terminated: { exitCode: 1, message: p.crash.message } } }),
+            },
+          ],
         },
       });
     }
@@ -166,7 +196,12 @@ export class SimWorld {
     return {
       controlPlane: this.cp,
       nodes: [node],
-      configMaps: [cm],
+      configMaps: [
+        cm,
+        ...(this.revisionsData === undefined
+          ? []
+          : [{ metadata: { name: REVISIONS_CONFIGMAP, namespace: KUBE_SYSTEM, labels: { 'app.kubernetes.io/managed-by': 'selfhost' } }, data: this.revisionsData }]),
+      ],
       pods,
       daemonSets: all.filter((w) => w['kind'] === 'DaemonSet'),
       deployments: all.filter((w) => w['kind'] === 'Deployment'),
@@ -180,6 +215,60 @@ export class SimWorld {
   plan(): PivotPlan {
     const snap = this.snapshot();
     return computePivotPlan(snap, computeDesiredState(snap, { image: IMAGE }), computeWantedStates(snap, parseAgentDesired));
+  }
+
+  /** What reconcile does once the pivot is done: record every pivoted workload as proven. */
+  proveAll(now = new Date('2026-11-25T09:00:00Z')): void {
+    const d = this.desired();
+    this.revisionsData = formatRevisions(new Map(), new Map(d.components.map((c) => [c.name, computeRevisionOf(c, now)])));
+  }
+
+  target(): DesiredState {
+    const snap = this.snapshot();
+    return computeDesiredState(snap, { image: IMAGE, atVersion: snap.controlPlane.spec.version });
+  }
+
+  rollout(now: Date, stepStartedAt: (c: ComponentName) => Date | undefined = () => undefined, settleMs = 10_000): RolloutPlan {
+    return computeRolloutPlan({ snap: this.snapshot(), target: this.target(), now, stepStartedAt, settleMs });
+  }
+
+  /**
+   * Performs a rollout action as the API, the workload controllers and the kubelet would: the new
+   * template's pods start Ready at `readySince` unless `crash` says the new pod crash-loops.
+   */
+  applyRollout(action: RolloutAction, opts: { readySince?: string; crash?: { reason: string; message: string } } = {}): void {
+    if (action.type === 'RecordRevision') {
+      this.revisionsData = formatRevisions(parseRevisions(this.revisionsData ?? {}), new Map([[action.component, action.revision]]));
+      return;
+    }
+    if (action.type !== 'Apply') return;
+    const obj = structuredClone(action.object);
+    const meta = obj['metadata'] as { name: string };
+    const kind = String(obj['kind']);
+    this.workloads.set(`${kind}/${meta.name}`, withRolloutDone(obj));
+    const pod = this.selfPods.get(action.component);
+    const template = (obj['spec'] as { template: { metadata: { annotations?: Record<string, string> }; spec: { containers: { image: string }[] } } }).template;
+    const hash = template.metadata.annotations?.['selfhost.dev/template-hash'];
+    if (pod !== undefined && hash !== undefined) {
+      const crash = opts.crash;
+      this.selfPods.set(action.component, {
+        ...pod,
+        templateHash: hash,
+        image: template.spec.containers[0]?.image ?? pod.image,
+        ready: crash === undefined,
+        ...(opts.readySince === undefined ? {} : { readySince: opts.readySince }),
+        restarts: crash === undefined ? 0 : 3,
+        ...(crash === undefined ? {} : { crash }),
+      });
+      if (crash !== undefined) {
+        // The surge pod fails; the rollout never completes.
+        const w = this.workloads.get(`${kind}/${meta.name}`);
+        if (w !== undefined) this.workloads.set(`${kind}/${meta.name}`, { ...w, status: { ...(w['status'] as object), updatedNumberScheduled: 0, updatedReplicas: 0 } });
+      } else {
+        const next = this.selfPods.get(action.component);
+        if (next !== undefined) delete next.crash;
+      }
+    }
   }
 
   /** The agent's loop: act on desired.json as src/agent does, then report. */

@@ -1,0 +1,228 @@
+import { describe, expect, it } from 'vitest';
+import type { ComponentName, ControlPlaneSpec, LastUpgrade } from '../api/types.js';
+import { computeTargetHash, type RolloutAction } from './rollout-plan.js';
+import { computeLastUpgrade, computeRolloutPlanStatus } from './rollout-status.js';
+import { runToCompletion, SimWorld } from './testdata/world.js';
+
+const T0 = new Date('2026-11-25T10:00:00Z');
+const later = (s: number) => new Date(T0.getTime() + s * 1000);
+
+/** A pivoted, proven cluster at `from`, with spec changed to `spec`. */
+function pivoted(from: string, spec: Partial<ControlPlaneSpec>): SimWorld {
+  const w = new SimWorld({ version: from }, from);
+  runToCompletion(w);
+  w.proveAll();
+  w.cp = { ...w.cp, spec: { ...w.cp.spec, ...spec } };
+  return w;
+}
+
+function describeAction(a: RolloutAction): string {
+  switch (a.type) {
+    case 'Apply':
+      return `Apply ${a.component} (${a.why})`;
+    case 'RecordRevision':
+    case 'Fail':
+      return `${a.type} ${a.component}`;
+    case 'Wait':
+    case 'Blocked':
+      return `${a.type} ${a.component ?? ''}`.trim();
+    case 'Done':
+      return 'Done';
+  }
+}
+
+/**
+ * Drives the planner like reconcile does: act, let time pass (settle), record status the way
+ * status.ts would (lastUpgrade), until Done/Blocked. Returns the action trail.
+ */
+function drive(w: SimWorld, opts: { crash?: ComponentName; limit?: number } = {}): string[] {
+  const trail: string[] = [];
+  let t = 0;
+  for (let i = 0; i < (opts.limit ?? 60); i++) {
+    const now = later(t);
+    const r = w.rollout(now, () => later(0));
+    trail.push(describeAction(r.action));
+    const last = computeLastUpgrade(r, w.cp.status?.lastUpgrade, w.cp.spec.version, w.cp.spec.upgrade.autoRollback, now);
+    const plan = computeRolloutPlanStatus(r, w.cp.status?.plan, w.cp.spec.version, now);
+    w.cp = { ...w.cp, status: { ...w.cp.status, ...(last === undefined ? {} : { lastUpgrade: last }), ...(plan === undefined ? {} : { plan }) } };
+    if (r.action.type === 'Done' || r.action.type === 'Blocked') return trail;
+    const crash = r.action.type === 'Apply' && r.action.why === 'Rollout' && r.action.component === opts.crash;
+    w.applyRollout(r.action, {
+      readySince: now.toISOString(),
+      ...(crash ? { crash: { reason: 'CrashLoopBackOff', message: 'Error: unknown flag: --no-such-flag' } } : {}),
+    });
+    t += 11;
+  }
+  throw new Error(`no end: ${trail.slice(-5).join(', ')}`);
+}
+
+describe('computeRolloutPlan', () => {
+  it('does nothing on a proven cluster at spec.version', () => {
+    const w = pivoted('v1.37.2', {});
+    const r = w.rollout(T0);
+    expect(r.action).toEqual({ type: 'Done' });
+    expect(r.steps).toEqual([]);
+  });
+
+  it('upgrades a patch one component at a time in skew order, each behind its gate', () => {
+    const w = pivoted('v1.37.1', { version: 'v1.37.2' });
+    const first = w.rollout(T0);
+    // etcd keeps 3.7.0 across v1.37 patches: no step for it.
+    expect(first.steps.map((s) => `${s.component} ${s.action} ${s.fromVersion ?? ''}→${s.toVersion ?? ''} ${s.state}`)).toEqual([
+      'kube-apiserver Upgrade v1.37.1→v1.37.2 Pending',
+      'kube-controller-manager Upgrade v1.37.1→v1.37.2 Pending',
+      'kube-scheduler Upgrade v1.37.1→v1.37.2 Pending',
+      'kube-proxy Upgrade v1.37.1→v1.37.2 Pending',
+    ]);
+    expect(drive(w)).toEqual([
+      'Apply kube-apiserver (Rollout)',
+      'RecordRevision kube-apiserver',
+      'Apply kube-controller-manager (Rollout)',
+      'RecordRevision kube-controller-manager',
+      'Apply kube-scheduler (Rollout)',
+      'RecordRevision kube-scheduler',
+      'Apply kube-proxy (Rollout)',
+      'RecordRevision kube-proxy',
+      'Done',
+    ]);
+    expect(w.cp.status?.lastUpgrade?.result).toBe('Succeeded');
+    expect(w.cp.status?.lastUpgrade?.fromVersion).toBe('v1.37.1');
+    expect(w.cp.status?.plan?.operation).toBe('Upgrade');
+    expect(w.cp.status?.plan?.steps.map((s) => `${s.component} ${s.state}`)).toEqual([
+      'kube-apiserver Succeeded',
+      'kube-controller-manager Succeeded',
+      'kube-scheduler Succeeded',
+      'kube-proxy Succeeded',
+    ]);
+    // Done stays Done: the next pass changes nothing.
+    expect(w.rollout(later(9999)).action).toEqual({ type: 'Done' });
+  });
+
+  it('waits for the settle period: a pod Ready for 1 s does not pass', () => {
+    const w = pivoted('v1.37.1', { version: 'v1.37.2' });
+    const apply = w.rollout(T0).action;
+    w.applyRollout(apply, { readySince: T0.toISOString() });
+    const r = w.rollout(later(1), () => T0);
+    expect(r.action.type).toBe('Wait');
+    expect(r.action.type === 'Wait' && r.action.reason).toMatch(/not yet Ready for 10 s/);
+    expect(w.rollout(later(10), () => T0).action.type).toBe('RecordRevision');
+  });
+
+  it('a crash-looping apiserver fails its gate, is rolled back to the exact object that ran, and is not retried', () => {
+    const w = pivoted('v1.37.2', {});
+    const proven = w.snapshot().revisions.get('kube-apiserver')?.object;
+    w.cp = { ...w.cp, spec: { ...w.cp.spec, overrides: { 'kube-apiserver': { extraArgs: [{ name: 'no-such-flag', value: 'x' }] } } } };
+    const trail = drive(w, { crash: 'kube-apiserver' });
+    expect(trail).toEqual(['Apply kube-apiserver (Rollout)', 'Fail kube-apiserver', 'Apply kube-apiserver (Rollback)', 'Done']);
+    const last = w.cp.status?.lastUpgrade;
+    expect(last?.result).toBe('RolledBack');
+    expect(last?.failedComponent).toBe('kube-apiserver');
+    expect(last?.message).toMatch(/CrashLoopBackOff \(exit code 1\): Error: unknown flag: --no-such-flag/);
+    expect(w.workloads.get('DaemonSet/selfhost-kube-apiserver')?.['spec']).toEqual(proven?.['spec']);
+    // No loop: the same target stays rolled back.
+    const again = w.rollout(later(600));
+    expect(again.mode).toBe('Rollback');
+    expect(again.action).toEqual({ type: 'Done' });
+    // A new spec is a new target: tried again.
+    w.cp = { ...w.cp, spec: { ...w.cp.spec, overrides: { 'kube-apiserver': { extraArgs: [{ name: 'audit-log-maxage', value: '30' }] } } } };
+    expect(describeAction(w.rollout(later(700)).action)).toBe('Apply kube-apiserver (Rollout)');
+  });
+
+  it('restores every already-upgraded component in reverse order when a later step fails', () => {
+    const w = pivoted('v1.37.1', { version: 'v1.37.2' });
+    const trail = drive(w, { crash: 'kube-scheduler' });
+    expect(trail).toEqual([
+      'Apply kube-apiserver (Rollout)',
+      'RecordRevision kube-apiserver',
+      'Apply kube-controller-manager (Rollout)',
+      'RecordRevision kube-controller-manager',
+      'Apply kube-scheduler (Rollout)',
+      'Fail kube-scheduler',
+      'Apply kube-scheduler (Rollback)',
+      'Done',
+    ]);
+  });
+
+  it('with autoRollback false stops at the failed step and restores nothing', () => {
+    const w = pivoted('v1.37.1', { version: 'v1.37.2', upgrade: { healthTimeout: '5m', autoRollback: false } });
+    const trail = drive(w, { crash: 'kube-apiserver' });
+    expect(trail).toEqual(['Apply kube-apiserver (Rollout)', 'Fail kube-apiserver', 'Blocked kube-apiserver']);
+    expect(w.cp.status?.lastUpgrade?.result).toBe('Failed');
+  });
+
+  it('fails a step that is not healthy within spec.upgrade.healthTimeout', () => {
+    const w = pivoted('v1.37.1', { version: 'v1.37.2', upgrade: { healthTimeout: '30s', autoRollback: true } });
+    const apply = w.rollout(T0).action;
+    w.applyRollout(apply, { readySince: T0.toISOString() });
+    const pod = w.selfPods.get('kube-apiserver');
+    if (pod === undefined) throw new Error('no apiserver pod');
+    w.selfPods.set('kube-apiserver', { ...pod, ready: false });
+    expect(w.rollout(later(20), () => T0).action.type).toBe('Wait');
+    const r = w.rollout(later(31), () => T0).action;
+    expect(r.type).toBe('Fail');
+    expect(r.type === 'Fail' && r.message).toMatch(/not healthy within spec.upgrade.healthTimeout \(30 s\)/);
+  });
+
+  it.each<[string, Partial<ControlPlaneSpec>, string, RegExp]>([
+    ['a minor skip', { version: 'v1.39.0' }, 'Blocked', /not supported|skips a minor/],
+    ['a version outside the release table', { version: 'v1.38.0' }, 'Blocked', /v1\.38\.0 is not supported/],
+  ])('refuses %s and changes nothing', (_n, spec, type, message) => {
+    const w = pivoted('v1.37.2', spec);
+    const r = w.rollout(T0);
+    expect(r.action.type).toBe(type);
+    expect(r.action.type === 'Blocked' && r.action.reason).toMatch(message);
+  });
+
+  it('refuses an etcd template change, which this release cannot roll yet', () => {
+    const w = pivoted('v1.37.2', { overrides: { etcd: { extraArgs: [{ name: 'snapshot-count', value: '5000' }] } } });
+    const r = w.rollout(T0).action;
+    expect(r.type).toBe('Blocked');
+    expect(r.type === 'Blocked' && r.reason).toMatch(/rolling etcd is not supported/);
+  });
+
+  it('waits for the preflight: nothing is applied while a node is not Ready', () => {
+    const w = pivoted('v1.37.1', { version: 'v1.37.2' });
+    w.nodeReady = false;
+    const r = w.rollout(T0).action;
+    expect(r.type === 'Wait' && r.reason).toMatch(/^preflight: node\(s\) cp1 not Ready/);
+  });
+
+  it('puts back a proven workload edited by hand (drift), without waiting for the preflight', () => {
+    const w = pivoted('v1.37.2', {});
+    const key = 'Deployment/selfhost-kube-scheduler';
+    const live = w.workloads.get(key);
+    if (live === undefined) throw new Error('no scheduler');
+    w.workloads.set(key, { ...live, spec: { ...(live['spec'] as object), replicas: 3 } });
+    w.nodeReady = false;
+    expect(describeAction(w.rollout(T0).action)).toBe('Apply kube-scheduler (Drift)');
+  });
+
+  it('resumes after an operator restart at any point: the next action comes from the world alone', () => {
+    const w = pivoted('v1.37.1', { version: 'v1.37.2' });
+    const a = w.rollout(T0).action;
+    w.applyRollout(a, { readySince: T0.toISOString() });
+    // A fresh process: no status written yet (lastUpgrade lost), same world.
+    w.cp = { ...w.cp, status: {} };
+    expect(describeAction(w.rollout(later(11)).action)).toBe('RecordRevision kube-apiserver');
+  });
+
+  it('keys the failed target by the hash of every target object', () => {
+    const w = pivoted('v1.37.1', { version: 'v1.37.2' });
+    const h1 = computeTargetHash(w.target());
+    w.cp = { ...w.cp, spec: { ...w.cp.spec, overrides: { 'kube-scheduler': { extraArgs: [{ name: 'v', value: '2' }] } } } };
+    expect(computeTargetHash(w.target())).not.toBe(h1);
+  });
+});
+
+describe('computeLastUpgrade', () => {
+  it('keeps startedAt and finishedAt over repeated passes (an unchanged world writes nothing)', () => {
+    const w = pivoted('v1.37.1', { version: 'v1.37.2' });
+    const r = w.rollout(T0);
+    const a = computeLastUpgrade(r, undefined, 'v1.37.2', true, T0);
+    const b = computeLastUpgrade(r, a, 'v1.37.2', true, later(5));
+    expect(a?.result).toBe('Running');
+    expect(b).toEqual(a);
+    const none: LastUpgrade | undefined = computeLastUpgrade(pivoted('v1.37.2', {}).rollout(T0), undefined, 'v1.37.2', true, T0);
+    expect(none).toBeUndefined();
+  });
+});

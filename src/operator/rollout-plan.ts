@@ -1,0 +1,269 @@
+/**
+ * The rollout planner (pure): after the pivot, from the snapshot, the desired objects at
+ * spec.version and the last known good revisions to the one next action of an upgrade, any other
+ * template change, or the rollback of a failed one.
+ *
+ * Every decision is re-derived from the world: which template each workload runs (live), which
+ * one was proven (kube-system/selfhost-revisions) and whether the last rollout of this exact
+ * target failed (status.lastUpgrade, keyed by the target's hash). An operator killed at any point
+ * computes the same next action.
+ *
+ * Forward, component by component in skew order (etcd, apiservers, controller-manager,
+ * scheduler, kube-proxy, CNI; the reverse for a downgrade):
+ *   1. not applied        preflight (everything healthy, agents caught up), then apply the target;
+ *   2. applied, unproven  the health gate (rollout-health.ts): passed → record it as the new
+ *                         revision; failed → mark the rollout failed (status), nothing else;
+ *   3. proven             next component.
+ * Rollback (the target failed, spec.upgrade.autoRollback): in reverse order, re-apply every
+ * component's last known good object that is not what runs, and wait until it is Ready again.
+ * The failed target is not retried until the spec asks for something else (a new hash).
+ */
+import type { Revision } from '../api/revisions.js';
+import type { ComponentName, LastUpgrade, PlanStep } from '../api/types.js';
+import { parseGoDuration } from '../api/duration.js';
+import { formatRefusal } from '../convert/index.js';
+import { canonicalJson, sha256Hex } from '../convert/hash.js';
+import { planVersionChange } from '../plan/plan.js';
+import type { ObservedVersions, VersionedComponent } from '../plan/types.js';
+import type { JsonObject } from '../kube/client.js';
+import { liveWorkload, type DesiredComponent, type DesiredState } from './desired.js';
+import { computePreflightFailure } from './pivot-plan.js';
+import { computeRolloutHealth } from './rollout-health.js';
+import type { Snapshot } from './snapshot.js';
+import { computePodVersion } from './status.js';
+import { isAppliedSubset } from './subset.js';
+
+export type RolloutAction =
+  | { readonly type: 'Apply'; readonly component: ComponentName; readonly object: JsonObject; readonly why: 'Rollout' | 'Rollback' | 'Drift' }
+  | { readonly type: 'RecordRevision'; readonly component: ComponentName; readonly revision: Revision }
+  | { readonly type: 'Fail'; readonly component: ComponentName; readonly message: string }
+  | { readonly type: 'Wait'; readonly component?: ComponentName; readonly reason: string }
+  | { readonly type: 'Blocked'; readonly component?: ComponentName; readonly reason: string; readonly refusal?: string }
+  | { readonly type: 'Done' };
+
+export type RolloutMode = 'Forward' | 'Rollback' | 'Stopped';
+
+export interface RolloutStep {
+  readonly component: ComponentName;
+  readonly action: 'Upgrade' | 'Downgrade' | 'Rollout';
+  readonly fromVersion?: string;
+  readonly toVersion?: string;
+  readonly state: PlanStep['state'];
+}
+
+export interface RolloutPlan {
+  readonly action: RolloutAction;
+  readonly mode: RolloutMode;
+  /** sha256 of every target object: what status.lastUpgrade.targetHash compares with. */
+  readonly targetHash: string;
+  /** Components whose template the target changes, in the order they roll (forward order). */
+  readonly steps: readonly RolloutStep[];
+  /** Lowest Kubernetes version the proven revisions run (what the rollout starts from). */
+  readonly fromVersion?: string;
+}
+
+export interface RolloutInput {
+  readonly snap: Snapshot;
+  /** Desired objects at spec.version. */
+  readonly target: DesiredState;
+  readonly now: Date;
+  /** When each step started (from the last status written), for the health timeout. */
+  readonly stepStartedAt: (component: ComponentName) => Date | undefined;
+  /** Ready must hold this long on every new pod before a step passes. */
+  readonly settleMs: number;
+}
+
+/** Skew order forward; the CNI keeps its own version and goes last. */
+const FORWARD: readonly ComponentName[] = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy', 'cni'];
+const DOWNGRADE: readonly ComponentName[] = ['kube-proxy', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd', 'cni'];
+const VERSIONED: ReadonlySet<ComponentName> = new Set<ComponentName>(['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy']);
+
+export function computeTargetHash(target: DesiredState): string {
+  const objects = [...target.components].sort((a, b) => (a.name < b.name ? -1 : 1)).map((c) => ({ name: c.name, hash: c.templateHash, object: c.object }));
+  return sha256Hex(canonicalJson(objects));
+}
+
+/** Versions the running pods report, in the skew planner's shape. */
+export function computeObservedVersions(snap: Snapshot): ObservedVersions {
+  const per = (c: VersionedComponent) =>
+    snap.pods
+      .filter((p) => p.component === c && !p.agent && !p.deleting && p.node !== undefined)
+      .flatMap((p) => {
+        const version = computePodVersion(c, p.image);
+        return version === undefined || p.node === undefined ? [] : [{ node: p.node, version }];
+      });
+  const proxy = per('kube-proxy')[0]?.version;
+  return {
+    etcd: per('etcd'),
+    'kube-apiserver': per('kube-apiserver'),
+    'kube-controller-manager': per('kube-controller-manager'),
+    'kube-scheduler': per('kube-scheduler'),
+    ...(proxy === undefined ? {} : { 'kube-proxy': proxy }),
+  };
+}
+
+function versionOfTemplate(c: ComponentName, object: Record<string, unknown>): string | undefined {
+  const spec = object['spec'] as { template?: { spec?: { containers?: { image?: string }[] } } } | undefined;
+  return computePodVersion(c, spec?.template?.spec?.containers?.[0]?.image);
+}
+
+export function computeRevisionOf(c: DesiredComponent, now: Date): Revision {
+  const version = versionOfTemplate(c.name, c.object);
+  return { templateHash: c.templateHash, ...(version === undefined ? {} : { version }), object: c.object, provenAt: now.toISOString() };
+}
+
+function isFailedTarget(last: LastUpgrade | undefined, targetHash: string): boolean {
+  return last !== undefined && last.targetHash === targetHash && (last.result === 'Failed' || last.result === 'RollingBack' || last.result === 'RolledBack');
+}
+
+function kubeVersions(revisions: Snapshot['revisions']): string[] {
+  return (['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const)
+    .map((c) => revisions.get(c)?.version)
+    .filter((v): v is string => v !== undefined)
+    .sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+}
+function lowestKubeVersion(revisions: Snapshot['revisions']): string | undefined {
+  return kubeVersions(revisions)[0];
+}
+function highestKubeVersion(revisions: Snapshot['revisions']): string | undefined {
+  return kubeVersions(revisions).at(-1);
+}
+
+function isHealthyRevision(input: RolloutInput, c: DesiredComponent, rev: Revision): boolean {
+  const live = liveWorkload(input.snap, c);
+  const health = computeRolloutHealth({
+    snap: input.snap,
+    component: c.name,
+    kind: c.kind,
+    workload: live,
+    templateHash: rev.templateHash,
+    now: input.now,
+    startedAt: input.now,
+    settleMs: 0,
+    timeoutMs: Number.POSITIVE_INFINITY,
+    adopted: c.static === undefined,
+  });
+  return health.state === 'Passed';
+}
+
+export function computeRolloutPlan(input: RolloutInput): RolloutPlan {
+  const { snap, target, now } = input;
+  const spec = snap.controlPlane.spec;
+  const last = snap.controlPlane.status?.lastUpgrade;
+  const targetHash = computeTargetHash(target);
+  const fromVersion = lowestKubeVersion(snap.revisions);
+  const highestProven = highestKubeVersion(snap.revisions);
+  // A downgrade (an abort back to where an upgrade started, or a patch down) goes in reverse
+  // skew order, so nothing is ever newer than the apiservers.
+  const isDowngrade = highestProven !== undefined && spec.version.localeCompare(highestProven, undefined, { numeric: true }) < 0;
+  const order = isDowngrade ? DOWNGRADE : FORWARD;
+  const byName = new Map(target.components.map((c) => [c.name, c]));
+  const ordered = order.flatMap((n) => {
+    const c = byName.get(n);
+    return c === undefined ? [] : [c];
+  });
+  const failed = isFailedTarget(last, targetHash);
+  const changing = ordered.filter((c) => snap.revisions.get(c.name)?.templateHash !== c.templateHash);
+  const previousSteps = last?.targetHash === targetHash ? (snap.controlPlane.status?.plan?.steps ?? []) : [];
+  const stepComponents = ordered.filter((c) => changing.includes(c) || previousSteps.some((s) => s.component === c.name && s.action !== 'Pivot' && s.action !== 'Adopt'));
+  const steps: RolloutStep[] = stepComponents.map((c) => {
+    const rev = snap.revisions.get(c.name);
+    const from = rev?.version;
+    const to = versionOfTemplate(c.name, c.object);
+    const live = liveWorkload(snap, c);
+    const proven = rev?.templateHash === c.templateHash;
+    const applied = isAppliedSubset(c.object, live);
+    const action = !VERSIONED.has(c.name) || from === to || from === undefined || to === undefined ? 'Rollout' : isDowngrade ? 'Downgrade' : 'Upgrade';
+    const state: PlanStep['state'] = proven ? 'Succeeded' : failed ? 'Failed' : applied ? 'Running' : 'Pending';
+    return { component: c.name, action, ...(from === undefined ? {} : { fromVersion: from }), ...(to === undefined ? {} : { toVersion: to }), state };
+  });
+  const plan = (action: RolloutAction, mode: RolloutMode = 'Forward'): RolloutPlan => ({
+    action,
+    mode,
+    targetHash,
+    steps,
+    ...(fromVersion === undefined ? {} : { fromVersion }),
+  });
+
+  if (target.waiting !== undefined) return plan({ type: 'Wait', reason: target.waiting });
+
+  // The skew rules, before anything moves to another version (they name the rule; the
+  // conversion's refusals below only say what it could not convert).
+  const started = steps.some((s) => s.state === 'Running' || s.state === 'Succeeded');
+  const highest = highestKubeVersion(snap.revisions);
+  if (!failed && !started && (spec.version !== fromVersion || spec.version !== highest)) {
+    const inProgress = last?.result === 'Running' && last.fromVersion !== undefined ? { operation: 'Upgrade' as const, fromVersion: last.fromVersion } : undefined;
+    const skew = planVersionChange({
+      observed: computeObservedVersions(snap),
+      target: spec.version,
+      components: spec.components,
+      ...(spec.etcd.version === undefined ? {} : { etcdVersionOverride: spec.etcd.version }),
+      ...(inProgress === undefined ? {} : { inProgress }),
+    });
+    if (!skew.ok) return plan({ type: 'Blocked', reason: skew.message, refusal: skew.reason });
+  }
+  if (target.refusals.length > 0) {
+    return plan({ type: 'Blocked', reason: `cannot convert to ${spec.version}: ${target.refusals.map(formatRefusal).join('; ')}`, refusal: 'Unsupported' });
+  }
+
+  if (failed) {
+    if (!spec.upgrade.autoRollback) {
+      return plan(
+        { type: 'Blocked', ...(last?.failedComponent === undefined ? {} : { component: last.failedComponent }), reason: `${last?.message ?? 'the rollout failed'}; spec.upgrade.autoRollback is false: nothing is restored (change the spec to go on)` },
+        'Stopped',
+      );
+    }
+    // Reverse of the forward order: the last component that moved goes back first.
+    for (const c of [...ordered].reverse()) {
+      const rev = snap.revisions.get(c.name);
+      if (rev === undefined) continue;
+      if (!isAppliedSubset(rev.object, liveWorkload(snap, c))) {
+        return plan({ type: 'Apply', component: c.name, object: rev.object as JsonObject, why: 'Rollback' }, 'Rollback');
+      }
+      if (!isHealthyRevision(input, c, rev)) {
+        return plan({ type: 'Wait', component: c.name, reason: `waiting for the restored ${c.name} to become Ready` }, 'Rollback');
+      }
+    }
+    return plan({ type: 'Done' }, 'Rollback');
+  }
+
+  for (const c of ordered) {
+    const rev = snap.revisions.get(c.name);
+    const live = liveWorkload(snap, c);
+    const applied = isAppliedSubset(c.object, live);
+    if (rev?.templateHash === c.templateHash) {
+      // Proven: only drift (a hand edit) makes it differ; put back what was proven.
+      if (!applied) return plan({ type: 'Apply', component: c.name, object: c.object, why: 'Drift' });
+      continue;
+    }
+    if (!applied) {
+      if (c.name === 'etcd') {
+        return plan({
+          type: 'Blocked',
+          component: 'etcd',
+          reason: `the etcd template changes (${rev?.version ?? '?'} → ${versionOfTemplate('etcd', c.object) ?? '?'}); rolling etcd is not supported by this release yet: keep etcd as it runs (spec.etcd.version) or leave etcd out of the change`,
+          refusal: 'Unsupported',
+        });
+      }
+      const failure = computePreflightFailure(snap, target);
+      if (failure !== undefined) return plan({ type: 'Wait', component: c.name, reason: `preflight: ${failure}` });
+      return plan({ type: 'Apply', component: c.name, object: c.object, why: 'Rollout' });
+    }
+    const health = computeRolloutHealth({
+      snap,
+      component: c.name,
+      kind: c.kind,
+      workload: live,
+      templateHash: c.templateHash,
+      now,
+      startedAt: input.stepStartedAt(c.name) ?? now,
+      settleMs: input.settleMs,
+      timeoutMs: (parseGoDuration(spec.upgrade.healthTimeout) ?? 300e9) / 1e6,
+      adopted: c.static === undefined,
+    });
+    if (health.state === 'Passed') return plan({ type: 'RecordRevision', component: c.name, revision: computeRevisionOf(c, now) });
+    if (health.state === 'Failed') return plan({ type: 'Fail', component: c.name, message: `${c.name}: ${health.message}` });
+    return plan({ type: 'Wait', component: c.name, reason: health.reason });
+  }
+  return plan({ type: 'Done' });
+}
