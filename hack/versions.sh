@@ -15,6 +15,8 @@ SIM_ETCD_VERSION="3.7.0"
 # v1.36.4 → v1.37.x and v1.37.1 → v1.37.2 are the upgrade paths the upgrade tests use.
 TESTBED_VERSIONS="v1.36.4 v1.37.1 v1.37.2"
 DEFAULT_VERSION="v1.37.2"
+# The patch upgrade of `make test`'s golden path (e2e/node-golden.test.ts): UPGRADE_FROM → DEFAULT_VERSION.
+UPGRADE_FROM="v1.37.1"
 # etcd kubeadm pairs with each minor (images.txt of the fixtures): used for the etcd build.
 etcd_version_for() {
   case "$1" in

@@ -1,0 +1,153 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { load } from 'js-yaml';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startProber, summarize } from '../test/support/prober.js';
+import { createWorld } from '../test/support/world.js';
+import { waitFor } from '../test/support/wait.js';
+import { askService, clients, echoWorkload, nodeVersion, REPO, runNodeScript, type Clients } from './node.js';
+import {
+  applyDeploy,
+  kubectl,
+  logTail,
+  make,
+  readControlPlane,
+  startAckWriter,
+  superviseOperator,
+  type ControlPlaneView,
+  type SupervisedOperator,
+} from './pivot.js';
+
+/**
+ * The golden path `make test` runs, as a user would: a kubeadm cluster at the previous patch,
+ * `kubectl apply` the sample ControlPlane (pivot), then one edit of spec.version (a patch upgrade),
+ * `kubectl wait --for=condition=Ready` after each. Throughout: the /readyz prober, a client whose
+ * acknowledged writes must all survive, a world snapshot, and a Service that must keep answering.
+ */
+const FROM = process.env.SELFHOST_UPGRADE_FROM ?? 'v1.37.1';
+const TO = process.env.SELFHOST_UPGRADE_TO ?? 'v1.37.2';
+const SAMPLE = path.join(REPO, 'deploy', 'samples', 'controlplane.yaml');
+
+interface CpFull extends ControlPlaneView {
+  version?: string;
+  lastUpgrade?: { fromVersion?: string; toVersion: string; result: string; startedAt: string; finishedAt?: string };
+  plan?: ControlPlaneView['plan'] & { operation?: string };
+}
+
+async function waitCondition(c: Clients, what: string, ok: (v: CpFull) => boolean, timeoutMs: number): Promise<CpFull> {
+  const deadline = Date.now() + timeoutMs;
+  let last: CpFull | undefined;
+  while (Date.now() < deadline) {
+    last = (await readControlPlane(c.kc)) as CpFull | undefined;
+    if (last !== undefined && ok(last)) return last;
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  throw new Error(`${what} not reached within ${timeoutMs / 1000} s; last status: ${JSON.stringify(last)}`);
+}
+
+const isReady = (v: CpFull): boolean => v.conditions.some((c) => c.type === 'Ready' && c.status === 'True');
+
+describe('tier node: golden path (pivot, then a patch upgrade by editing spec.version)', () => {
+  let c: Clients;
+  let op: SupervisedOperator | undefined;
+
+  beforeAll(async () => {
+    make('build');
+    make('image');
+    await runNodeScript('down');
+    await runNodeScript('up', [FROM]);
+    make('load-selfhost-image');
+    // What a registry pull would give the node: the target version's images.
+    make('load-images', { VERSION: TO });
+    applyDeploy();
+    c = clients();
+  });
+
+  afterAll(async () => {
+    await op?.stop();
+    // Later e2e files expect a static-pod cluster at the suite's version.
+    await runNodeScript('down');
+    await runNodeScript('up', [nodeVersion()]);
+  });
+
+  it(`pivots at ${FROM}, upgrades to ${TO} with one edit, loses nothing`, async () => {
+    const namespace = `e2e-golden-${randomBytes(3).toString('hex')}`;
+    await c.core.createNamespace({ body: { metadata: { name: namespace } } });
+    const world = await createWorld(c.kc);
+    const { deployment, service } = echoWorkload(namespace, 2);
+    await c.apps.createNamespacedDeployment({ namespace, body: deployment });
+    const svc = await c.core.createNamespacedService({ namespace, body: service });
+    const ip = svc.spec?.clusterIP ?? '';
+    await waitFor('the echo service answering from both pods', async () => ((await askService(ip, 20)).size === 2 ? true : undefined), {
+      timeoutMs: 180_000,
+      intervalMs: 1000,
+    });
+
+    // 1. The pivot, at the version the cluster runs.
+    op = await superviseOperator('golden');
+    const sample = kubectl(['apply', '-f', '-'], readSample(FROM));
+    expect(sample.code, sample.out).toBe(0);
+    const pivotStart = Date.now();
+    const pivoted = await waitCondition(c, `Ready at ${FROM}`, (v) => isReady(v) && v.phase === 'SelfHosted', 15 * 60_000).catch((err: unknown) => {
+      throw new Error(`${String(err)}\noperator log:\n${logTail(op?.current().log ?? '')}`, { cause: err });
+    });
+    console.log(`golden: pivot ${((Date.now() - pivotStart) / 1000).toFixed(1)} s; operator restarts ${op.restarts()}`);
+    expect(pivoted.version).toBe(FROM);
+    expect((await askService(ip, 20)).size).toBe(2);
+
+    // 2. The upgrade: one edit of spec.version, as a user makes it.
+    const ack = await startAckWriter(c.kc, namespace);
+    const prober = await startProber(c.kc, { hz: 10 });
+    const upgradeStart = Date.now();
+    const edit = kubectl(['patch', 'controlplane', 'cluster', '--type=merge', '-p', JSON.stringify({ spec: { version: TO } })]);
+    expect(edit.code, edit.out).toBe(0);
+    const seenUpgrading = await waitCondition(c, 'phase Upgrading', (v) => v.phase === 'Upgrading' || (isReady(v) && v.version === TO), 120_000);
+    const done = await waitCondition(c, `Ready at ${TO}`, (v) => isReady(v) && v.version === TO && v.lastUpgrade?.result === 'Succeeded', 15 * 60_000).catch(
+      (err: unknown) => {
+        throw new Error(`${String(err)}\noperator log:\n${logTail(op?.current().log ?? '', 80)}`, { cause: err });
+      },
+    );
+    const upgradeMs = Date.now() - upgradeStart;
+    const report = await prober.stop();
+    const writes = await ack.stop();
+    console.log(`golden: upgrade ${FROM} → ${TO} ${(upgradeMs / 1000).toFixed(1)} s; ${summarize(report)}; acknowledged writes ${writes.acked}, failed ${writes.failed}`);
+    for (const s of done.plan?.steps ?? []) console.log(`  ${s.component}: ${s.state} ${s.startedAt ?? ''} → ${s.finishedAt ?? ''}`);
+
+    // What the user sees: the plan, the phase on the way, Ready, the server's version.
+    expect(seenUpgrading.phase === 'Upgrading' || seenUpgrading.version === TO).toBe(true);
+    expect(done.plan?.operation).toBe('Upgrade');
+    expect(done.plan?.steps.map((s) => `${s.component} ${s.state}`)).toEqual([
+      'kube-apiserver Succeeded',
+      'kube-controller-manager Succeeded',
+      'kube-scheduler Succeeded',
+      'kube-proxy Succeeded',
+    ]);
+    expect(done.lastUpgrade).toMatchObject({ fromVersion: FROM, toVersion: TO, result: 'Succeeded' });
+    const waited = kubectl(['wait', '--for=condition=Ready', 'controlplane/cluster', '--timeout=60s']);
+    expect(waited.code, waited.out).toBe(0);
+    const version = kubectl(['version', '-o', 'json']);
+    expect(JSON.parse(version.out.slice(version.out.indexOf('{'))) as { serverVersion?: { gitVersion?: string } }).toMatchObject({
+      serverVersion: { gitVersion: TO },
+    });
+    const images = kubectl(['-n', 'kube-system', 'get', 'pods', '-o', 'jsonpath={range .items[*]}{.spec.containers[0].image}{"\\n"}{end}']);
+    for (const component of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy']) {
+      const tags = images.out.split('\n').filter((l) => l.includes(`/${component}:`));
+      expect({ component, tags: [...new Set(tags.map((t) => t.split(':').pop()))] }).toEqual({ component, tags: [TO] });
+    }
+
+    // Nothing lost, nothing broken.
+    expect(await ack.verify()).toEqual([]);
+    await world.expectIntact();
+    expect((await askService(ip, 20)).size).toBe(2);
+    await world.cleanup();
+    await c.core.deleteNamespace({ name: namespace });
+  });
+});
+
+/** The README's sample ControlPlane, at the version the cluster runs. */
+function readSample(version: string): string {
+  const obj = load(readFileSync(SAMPLE, 'utf8')) as { spec: Record<string, unknown> };
+  obj.spec['version'] = version;
+  return JSON.stringify(obj);
+}
