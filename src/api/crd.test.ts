@@ -44,12 +44,13 @@ describe('computeCrd', () => {
     expect(version).toMatchObject({ name: 'v1alpha1', served: true, storage: true, subresources: { status: {} } });
   });
 
-  it('prints Desired, Version, Phase, Ready and Age', () => {
+  it('prints Desired, Version, Phase, Ready, Step and Age', () => {
     expect(version?.additionalPrinterColumns.map((c) => [c.name, c.type, c.jsonPath])).toEqual([
       ['Desired', 'string', '.spec.version'],
       ['Version', 'string', '.status.version'],
       ['Phase', 'string', '.status.phase'],
       ['Ready', 'string', '.status.conditions[?(@.type=="Ready")].status'],
+      ['Step', 'string', '.status.step'],
       ['Age', 'date', '.metadata.creationTimestamp'],
     ]);
   });

@@ -45,6 +45,7 @@ export const PRINTER_COLUMNS: readonly PrinterColumn[] = [
     jsonPath: '.status.conditions[?(@.type=="Ready")].status',
     description: 'Status of the Ready condition.',
   },
+  { name: 'Step', type: 'string', jsonPath: '.status.step', description: 'The step running now, e.g. 1/4 kube-apiserver.' },
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'Time since creation.' },
 ];
 

@@ -82,6 +82,7 @@ describe('schema.ts and types.ts agree on every field name', () => {
         conditions: true,
         components: true,
         plan: true,
+        step: true,
         lastUpgrade: true,
       }),
     ],

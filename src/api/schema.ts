@@ -411,6 +411,7 @@ export const STATUS_SCHEMA: JSONSchemaProps = {
       items: COMPONENT_STATUS,
     },
     plan: PLAN,
+    step: { type: 'string', description: "The plan's running (or failed) step as N/M component, for kubectl get.", maxLength: 128 },
     lastUpgrade: LAST_UPGRADE,
   },
 };

@@ -182,6 +182,8 @@ export interface ControlPlaneStatus {
   conditions?: Condition[];
   components?: ComponentStatus[];
   plan?: Plan;
+  /** The plan's running (or failed) step as `N/M component`, for `kubectl get cp`. */
+  step?: string;
   lastUpgrade?: LastUpgrade;
 }
 

@@ -140,6 +140,17 @@ export function computePlanStatus(plan: PivotPlan, desired: DesiredState, previo
   };
 }
 
+/** `2/4 kube-controller-manager` for the running step, `failed 1/4 kube-apiserver` for a failed one. */
+export function computeStepSummary(plan: Plan | undefined): string | undefined {
+  if (plan === undefined) return undefined;
+  const running = plan.steps.findIndex((s) => s.state === 'Running');
+  const failed = plan.steps.findIndex((s) => s.state === 'Failed');
+  const at = running >= 0 ? running : failed;
+  const s = plan.steps[at];
+  if (s === undefined) return undefined;
+  return `${running >= 0 ? '' : 'failed '}${String(at + 1)}/${String(plan.steps.length)} ${s.component}`;
+}
+
 export interface StatusInput {
   readonly snap: Snapshot;
   readonly desired: DesiredState;
@@ -272,10 +283,12 @@ export function computeStatus(input: StatusInput): ControlPlaneStatus {
   const planStatus =
     rolloutPlan ?? (keepLast ? previous?.plan : desired.components.length > 0 ? computePlanStatus(plan, desired, previous?.plan, now) : previous?.plan);
   const lastUpgrade = rollout !== undefined && allDone ? computeLastUpgrade(rollout, previous?.lastUpgrade, specVersion, cp.spec.upgrade.autoRollback, now) : previous?.lastUpgrade;
+  const step = computeStepSummary(planStatus);
   return {
     ...(generation === undefined ? {} : { observedGeneration: generation }),
     ...(version === undefined ? {} : { version }),
     phase,
+    ...(step === undefined ? {} : { step }),
     conditions,
     components,
     ...(planStatus === undefined ? {} : { plan: planStatus }),
