@@ -32,7 +32,7 @@ const SAMPLE = path.join(REPO, 'deploy', 'samples', 'controlplane.yaml');
 interface CpFull extends ControlPlaneView {
   version?: string;
   lastUpgrade?: { fromVersion?: string; toVersion: string; result: string; startedAt: string; finishedAt?: string };
-  plan?: ControlPlaneView['plan'] & { operation?: string };
+  plan?: { operation?: string; steps: { component: string; action?: string; fromVersion?: string; toVersion?: string; state: string; startedAt?: string; finishedAt?: string }[] };
 }
 
 async function waitCondition(c: Clients, what: string, ok: (v: CpFull) => boolean, timeoutMs: number): Promise<CpFull> {
@@ -117,12 +117,9 @@ describe('tier node: golden path (pivot, then a patch upgrade by editing spec.ve
     // What the user sees: the plan, the phase on the way, Ready, the server's version.
     expect(seenUpgrading.phase === 'Upgrading' || seenUpgrading.version === TO).toBe(true);
     expect(done.plan?.operation).toBe('Upgrade');
-    expect(done.plan?.steps.map((s) => `${s.component} ${s.state}`)).toEqual([
-      'kube-apiserver Succeeded',
-      'kube-controller-manager Succeeded',
-      'kube-scheduler Succeeded',
-      'kube-proxy Succeeded',
-    ]);
+    expect(done.plan?.steps.map((s) => `${s.component} ${s.action ?? ''} ${s.fromVersion ?? ''}→${s.toVersion ?? ''} ${s.state}`)).toEqual(
+      ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy'].map((c) => `${c} Upgrade ${FROM}→${TO} Succeeded`),
+    );
     expect(done.lastUpgrade).toMatchObject({ fromVersion: FROM, toVersion: TO, result: 'Succeeded' });
     const waited = kubectl(['wait', '--for=condition=Ready', 'controlplane/cluster', '--timeout=60s']);
     expect(waited.code, waited.out).toBe(0);

@@ -88,12 +88,14 @@ describe('computeRolloutPlan', () => {
     expect(w.cp.status?.lastUpgrade?.result).toBe('Succeeded');
     expect(w.cp.status?.lastUpgrade?.fromVersion).toBe('v1.37.1');
     expect(w.cp.status?.plan?.operation).toBe('Upgrade');
-    expect(w.cp.status?.plan?.steps.map((s) => `${s.component} ${s.state}`)).toEqual([
-      'kube-apiserver Succeeded',
-      'kube-controller-manager Succeeded',
-      'kube-scheduler Succeeded',
-      'kube-proxy Succeeded',
+    expect(w.cp.status?.plan?.steps.map((s) => `${s.component} ${s.action} ${s.fromVersion ?? ''}→${s.toVersion ?? ''} ${s.state}`)).toEqual([
+      'kube-apiserver Upgrade v1.37.1→v1.37.2 Succeeded',
+      'kube-controller-manager Upgrade v1.37.1→v1.37.2 Succeeded',
+      'kube-scheduler Upgrade v1.37.1→v1.37.2 Succeeded',
+      'kube-proxy Upgrade v1.37.1→v1.37.2 Succeeded',
     ]);
+    // Each step ran for a while: Running, then Succeeded, with its own times.
+    for (const s of w.cp.status?.plan?.steps ?? []) expect(Date.parse(s.finishedAt ?? '')).toBeGreaterThan(Date.parse(s.startedAt ?? ''));
     // Done stays Done: the next pass changes nothing.
     expect(w.rollout(later(9999)).action).toEqual({ type: 'Done' });
   });

@@ -175,6 +175,11 @@ export function computeRolloutPlan(input: RolloutInput): RolloutPlan {
     const applied = isAppliedSubset(c.object, live);
     const action = !VERSIONED.has(c.name) || from === to || from === undefined || to === undefined ? 'Rollout' : isDowngrade ? 'Downgrade' : 'Upgrade';
     const state: PlanStep['state'] = proven ? 'Succeeded' : failed ? 'Failed' : applied ? 'Running' : 'Pending';
+    // Once proven, the revision is the new version: the step keeps saying where it came from.
+    const before = proven ? previousSteps.find((p) => p.component === c.name) : undefined;
+    if (before !== undefined && (before.action === 'Upgrade' || before.action === 'Downgrade' || before.action === 'Rollout')) {
+      return { component: c.name, action: before.action, ...(before.fromVersion === undefined ? {} : { fromVersion: before.fromVersion }), ...(before.toVersion === undefined ? {} : { toVersion: before.toVersion }), state };
+    }
     return { component: c.name, action, ...(from === undefined ? {} : { fromVersion: from }), ...(to === undefined ? {} : { toVersion: to }), state };
   });
   const plan = (action: RolloutAction, mode: RolloutMode = 'Forward'): RolloutPlan => ({
