@@ -485,7 +485,9 @@ describe('computeDesiredWorkloads: refusals and selection', () => {
       components: ['kube-apiserver'],
       overrides: { 'kube-apiserver': { extraArgs: [{ name: 'profiling', value: 'false' }], resources: { limits: { memory: '2Gi' } } } },
     });
-    const api = manifests.filter((m) => m.path.endsWith('kube-apiserver.yaml'));
+    // One minor up (the most a conversion moves): v1.36.4 → v1.37.2 gets 1.37's flag change.
+    const v136 = kubeadmFixtures().find((f) => f.version === 'v1.36.4')?.manifests ?? [];
+    const api = v136.filter((m) => m.path.endsWith('kube-apiserver.yaml'));
     const result = computeDesiredWorkloads({ manifests: api, spec, releases: TEST_RELEASES });
     const main = mainOf(templateOf(result, 'kube-apiserver'), 'kube-apiserver');
     expect(argv(main)).toContain('--new-default=on');
