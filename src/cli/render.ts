@@ -8,7 +8,7 @@ import { parseCommandArgs, stringOpt } from './args.js';
 import { EXIT_OK, EXIT_REFUSED, EXIT_USAGE, type CliIo } from './io.js';
 
 export const RENDER_USAGE =
-  'usage: selfhost render --manifests DIR [--version vX.Y.Z] [-f controlplane.yaml] [--control-plane-nodes N]';
+  'usage: selfhost render --manifests DIR [--version vX.Y.Z] [-f controlplane.yaml] [--control-plane-nodes N] [--node-name NAME]';
 
 /**
  * `selfhost render --manifests /etc/kubernetes/manifests [--version v1.37.2]`: the workloads the
@@ -23,6 +23,7 @@ export function runRender(argv: string[], io: CliIo): number {
     version: { type: 'string' },
     file: { type: 'string', short: 'f' },
     'control-plane-nodes': { type: 'string' },
+    'node-name': { type: 'string' },
   });
   if (!parsed.ok) {
     io.err(`${parsed.message}\n${RENDER_USAGE}`);
@@ -62,7 +63,16 @@ export function runRender(argv: string[], io: CliIo): number {
     return EXIT_REFUSED;
   }
 
-  const result = computeDesiredWorkloads({ manifests, spec: spec.value, version, controlPlaneNodes: nodes });
+  // The node's name, as the operator has it from the Node object: etcd's member name is templated
+  // only when it equals it. Without it the name is learned from the manifests (identity.ts).
+  const nodeName = stringOpt(parsed.values, 'node-name');
+  const result = computeDesiredWorkloads({
+    manifests,
+    spec: spec.value,
+    version,
+    controlPlaneNodes: nodes,
+    ...(nodeName === undefined ? {} : { node: { name: nodeName } }),
+  });
   if (result.workloads.length > 0) {
     io.out(result.workloads.map((w) => dump(w, { sortKeys: true, lineWidth: -1, noRefs: true }).trimEnd()).join('\n---\n'));
   }

@@ -10,7 +10,7 @@ import { RELEASES, type MinorRelease } from '../versions/table.js';
 import { buildWorkload, WORKLOAD_SHAPES, workloadName } from './build.js';
 import { canonicalJson, sha256Hex } from './hash.js';
 import { isControlPlaneComponent } from './identify.js';
-import { learnNodeIdentity, resolveNodeIdentity } from './identity.js';
+import { checkOfflineMemberName, learnNodeIdentity, resolveNodeIdentity } from './identity.js';
 import { compareEtcdTags, kubernetesVersionOfImage, parseEtcdTag, parseImageRef } from './images.js';
 import { isNodeLocalAnnotation } from './mutators/strip.js';
 import { parseStaticPod, type ManifestSource } from './parse.js';
@@ -176,7 +176,15 @@ export function computeDesiredWorkloads(input: ComputeDesiredWorkloadsInput): Co
     if (isWanted(component)) refusals.push(parsed.refusal);
   }
 
-  const { node, conflicts } = resolveNodeIdentity(input.node, pods.flatMap(learnNodeIdentity));
+  // Offline, an etcd member name that its own --initial-cluster contradicts says nothing about
+  // the node's name: not learned, and etcd is refused (identity.ts, checkOfflineMemberName).
+  const doubted = input.node?.name === undefined ? pods.flatMap((p) => checkOfflineMemberName(p) ?? []) : [];
+  const claims = pods
+    .flatMap(learnNodeIdentity)
+    .filter((c) => !(c.kind === 'name' && doubted.some((d) => d.manifest === c.manifest)));
+  const resolved = resolveNodeIdentity(input.node, claims);
+  const { node } = resolved;
+  const conflicts = [...resolved.conflicts, ...doubted];
   const blocked = new Set<ComponentName>();
   for (const conflict of conflicts) {
     if (conflict.component === undefined || !isWanted(conflict.component)) continue;
