@@ -176,8 +176,9 @@ function checkPodShape(doc: unknown, path: string): { ok: true; pod: V1Pod } | {
     return bad('spec.containers', containers ?? null, 'the Pod has no containers');
   }
   for (const [i, c] of containers.entries()) {
-    if (!isRecord(c) || typeof c['name'] !== 'string') {
-      return bad(`spec.containers[${i}]`, c, 'every container needs a name');
+    if (!isRecord(c)) return bad(`spec.containers[${i}]`, c, 'every container must be an object');
+    if (typeof c['name'] !== 'string') {
+      return bad(`spec.containers[${i}].name`, c['name'] ?? null, 'every container needs a name (a string)');
     }
     for (const key of ['command', 'args']) {
       if (c[key] !== undefined && !isStringList(c[key])) {

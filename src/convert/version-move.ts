@@ -113,7 +113,7 @@ function checkEtcdTag(m: VersionMove): void {
   refuse(
     'UnknownSourceVersion',
     m.manifest,
-    `cannot tell which etcd version runs: its image tag ${tag === undefined ? 'is missing' : JSON.stringify(tag)} (allowed: ${ETCD_TAG_ALLOWED}), so moving it to the etcd paired with ${formatVersion(m.target)} could be a downgrade or skip an etcd minor; set the manifest's image to the etcd version that runs`,
+    `cannot tell which etcd version runs: its image tag ${tag === undefined ? 'is missing' : `${JSON.stringify(tag)} is not an etcd version`} (allowed: ${ETCD_TAG_ALLOWED}), so moving it to the etcd paired with ${formatVersion(m.target)} could be a downgrade or skip an etcd minor; set the manifest's image to the etcd version that runs`,
     { component: 'etcd', field: m.imageField, value: m.image },
   );
 }
