@@ -8,7 +8,6 @@ import { COMPONENTS } from './types.js';
 const DEFAULTED_SPEC = {
   version: 'v1.37.2',
   mode: 'SelfHosted',
-  imageRepository: 'registry.k8s.io',
   paused: false,
   components: [...COMPONENTS],
   etcd: { snapshotBeforeUpgrade: true, snapshotRetention: 3 },
@@ -79,6 +78,6 @@ describe('applyDefaults', () => {
     const fromSchema = Object.fromEntries(
       Object.entries(SPEC_SCHEMA.properties ?? {}).flatMap(([k, p]) => (p.default === undefined ? [] : [[k, p.default]])),
     );
-    expect(fromSchema).toEqual({ mode: 'SelfHosted', imageRepository: 'registry.k8s.io', paused: false, components: [...COMPONENTS], etcd: {}, cni: {}, upgrade: {} });
+    expect(fromSchema).toEqual({ mode: 'SelfHosted', paused: false, components: [...COMPONENTS], etcd: {}, cni: {}, upgrade: {} });
   });
 });

@@ -155,8 +155,8 @@ describe('schema.ts and types.ts agree on every field name', () => {
       .filter(([, p]) => p.default !== undefined)
       .map(([k]) => k)
       .sort();
-    // overrides is the only optional field of ControlPlaneSpec.
-    expect(defaulted).toEqual(['cni', 'components', 'etcd', 'imageRepository', 'mode', 'paused', 'upgrade']);
+    // overrides and imageRepository (unset: the registry in use) are the optional fields of ControlPlaneSpec.
+    expect(defaulted).toEqual(['cni', 'components', 'etcd', 'mode', 'paused', 'upgrade']);
   });
 });
 

@@ -227,8 +227,8 @@ export const SPEC_SCHEMA: JSONSchemaProps = {
     },
     imageRepository: {
       type: 'string',
-      description: 'Registry (and path) the component images are pulled from, as kubeadm names them.',
-      default: 'registry.k8s.io',
+      description:
+        'Registry (and path) the component images are pulled from, as kubeadm names them (<imageRepository>/kube-apiserver:<version>). Unset: each component keeps the registry its static pod (or DaemonSet) pulls from today, so a mirror or an air-gapped registry stays in use; set it to move to another registry.',
       maxLength: 255,
       pattern: IMAGE_REPOSITORY.pattern,
     },

@@ -83,7 +83,8 @@ export type ControlPlaneMode = 'SelfHosted' | 'StaticPods';
 export interface ControlPlaneSpec {
   version: string;
   mode: ControlPlaneMode;
-  imageRepository: string;
+  /** Unset: each component keeps the registry it runs from (convert/registry.ts). */
+  imageRepository?: string;
   paused: boolean;
   components: ComponentName[];
   overrides?: ComponentOverrides;

@@ -1,22 +1,21 @@
 import { dump, load } from 'js-yaml';
-import { formatVersion } from '../api/version.js';
 import { formatFieldError, validateControlPlane } from '../api/validate.js';
 import { computeDesiredWorkloads } from '../convert/index.js';
-import { kubernetesVersionOfImage } from '../convert/images.js';
-import { parseStaticPod, type ManifestSource } from '../convert/parse.js';
-import { formatRefusal } from '../convert/refusal.js';
+import type { ManifestSource } from '../convert/parse.js';
+import { readRunningVersion } from '../convert/running-version.js';
+import { formatIgnored, formatRefusal, isIgnored } from '../convert/refusal.js';
 import { parseCommandArgs, stringOpt } from './args.js';
 import { EXIT_OK, EXIT_REFUSED, EXIT_USAGE, type CliIo } from './io.js';
 
 export const RENDER_USAGE =
-  'usage: selfhost render --manifests DIR [--version vX.Y.Z] [-f controlplane.yaml] [--control-plane-nodes N]';
+  'usage: selfhost render --manifests DIR [--version vX.Y.Z] [-f controlplane.yaml] [--control-plane-nodes N] [--node-name NAME]';
 
 /**
  * `selfhost render --manifests /etc/kubernetes/manifests [--version v1.37.2]`: the workloads the
  * operator would apply, as multi-document YAML on stdout; anything it refuses goes to stderr with
  * the reason, and makes the exit code 1. Steps: 1. read every *.yaml/*.yml/*.json in DIR;
  * 2. build the spec (-f, else defaults) and the target version (--version, else the spec's, else
- * what the apiserver manifest runs); 3. convert; 4. print.
+ * what the apiserver manifest runs, as the operator reads it: convert/running-version.ts); 3. convert; 4. print.
  */
 export function runRender(argv: string[], io: CliIo): number {
   const parsed = parseCommandArgs(argv, {
@@ -24,6 +23,7 @@ export function runRender(argv: string[], io: CliIo): number {
     version: { type: 'string' },
     file: { type: 'string', short: 'f' },
     'control-plane-nodes': { type: 'string' },
+    'node-name': { type: 'string' },
   });
   if (!parsed.ok) {
     io.err(`${parsed.message}\n${RENDER_USAGE}`);
@@ -49,9 +49,12 @@ export function runRender(argv: string[], io: CliIo): number {
     return EXIT_REFUSED;
   }
 
-  const version = stringOpt(parsed.values, 'version') ?? versionFromFile(io, parsed.values) ?? runningVersion(manifests);
+  const given = stringOpt(parsed.values, 'version') ?? versionFromFile(io, parsed.values);
+  const running = given === undefined ? readRunningVersion(manifests) : undefined;
+  const version = given ?? (running?.ok === true ? running.version : undefined);
   if (version === undefined) {
-    io.err(`no target version: pass --version vX.Y.Z (no kube-apiserver manifest in ${dir} says what runs)`);
+    const why = running === undefined || running.ok ? '' : running.reason;
+    io.err(`no target version (it is read from the kube-apiserver manifest in ${dir}): ${why}; pass --version vX.Y.Z or -f with spec.version`);
     return EXIT_REFUSED;
   }
   const spec = loadSpec(io, stringOpt(parsed.values, 'file'), version);
@@ -60,16 +63,21 @@ export function runRender(argv: string[], io: CliIo): number {
     return EXIT_REFUSED;
   }
 
-  const result = computeDesiredWorkloads({ manifests, spec: spec.value, version, controlPlaneNodes: nodes });
+  // The node's name, as the operator has it from the Node object: etcd's member name is templated
+  // only when it equals it. Without it the name is learned from the manifests (identity.ts).
+  const nodeName = stringOpt(parsed.values, 'node-name');
+  const result = computeDesiredWorkloads({
+    manifests,
+    spec: spec.value,
+    version,
+    controlPlaneNodes: nodes,
+    ...(nodeName === undefined ? {} : { node: { name: nodeName } }),
+  });
   if (result.workloads.length > 0) {
     io.out(result.workloads.map((w) => dump(w, { sortKeys: true, lineWidth: -1, noRefs: true }).trimEnd()).join('\n---\n'));
   }
-  // Static pods of other software (kube-vip, haproxy, ...) live in the same directory; they are
-  // not selfhost's to convert, so they are reported and left alone rather than failing the run.
-  const refused = result.refusals.filter((r) => r.code !== 'NoComponent');
-  for (const r of result.refusals) {
-    if (r.code === 'NoComponent') io.err(`ignored: ${r.manifest}: not one of selfhost's components; left as a static pod`);
-  }
+  const refused = result.refusals.filter((r) => !isIgnored(r));
+  for (const r of result.refusals.filter(isIgnored)) io.err(`ignored: ${formatIgnored(r)}`);
   for (const r of refused) io.err(`refused: ${formatRefusal(r)}`);
   return refused.length > 0 || result.workloads.length === 0 ? EXIT_REFUSED : EXIT_OK;
 }
@@ -83,18 +91,6 @@ function versionFromFile(io: CliIo, values: Record<string, string | boolean | un
   } catch {
     return undefined; // loadSpec reports the problem with the file
   }
-}
-
-/** The version the node's kube-apiserver manifest runs (its image tag). */
-function runningVersion(manifests: ManifestSource[]): string | undefined {
-  for (const m of manifests) {
-    const parsed = parseStaticPod(m);
-    if (!parsed.ok || parsed.pod.component !== 'kube-apiserver') continue;
-    const image = parsed.pod.template.spec?.containers[parsed.pod.mainIndex]?.image ?? '';
-    const v = kubernetesVersionOfImage(image);
-    if (v) return formatVersion(v);
-  }
-  return undefined;
 }
 
 /** The defaulted spec: from -f (validated like admission), else defaults with the version. */

@@ -17,11 +17,13 @@ import { WORKLOAD_SHAPES } from './build.js';
 import { analyseCommandLine } from './command.js';
 import { computeTemplateHash, toPlainJson } from './hash.js';
 import { findMainContainer } from './identify.js';
+import { kubernetesVersionOfImage } from './images.js';
 import { retargetCniImages, retargetImage } from './mutators/image.js';
 import { applyExtraArgs, applyResources } from './mutators/overrides.js';
 import { makeRefusal, RefusalError, type Refusal } from './refusal.js';
 import { runPipeline } from './pipelines.js';
 import type { CommandLayout, MutationContext } from './types.js';
+import { checkVersionMove } from './version-move.js';
 
 export type AdoptableComponent = 'kube-proxy' | 'cni';
 
@@ -177,7 +179,23 @@ function adoptedTemplate(
   };
   // Only what adoption changes: no sorting or normalising of a template that is not ours yet,
   // so adopting at the running version restarts nothing.
-  return runPipeline(template, ctx, [retargetImage, applyExtraArgs, applyResources]);
+  const adopted = runPipeline(template, ctx, [retargetImage, applyExtraArgs, applyResources]);
+  // The same version rules as a static kube-proxy; `target` is what the apiserver runs (the
+  // operator adopts at the running version).
+  const image = container.image ?? '';
+  checkVersionMove({
+    component,
+    manifest,
+    image,
+    imageField: `spec.template.spec.containers[${main.index}].image`,
+    source: kubernetesVersionOfImage(image),
+    target,
+    apiserverNow: target,
+    apiserverAfter: target,
+    releases,
+    imageOverridden: spec.overrides?.['kube-proxy']?.image !== undefined,
+  });
+  return adopted;
 }
 
 /**

@@ -52,7 +52,7 @@ function imageComponent(container: V1Container): ComponentName | undefined {
   return isComponentName(name) ? name : undefined;
 }
 
-function fileComponent(path: string): ComponentName | undefined {
+export function fileComponent(path: string): ComponentName | undefined {
   const name = basename(path).replace(/\.(ya?ml|json|manifest)$/, '');
   return isComponentName(name) ? name : undefined;
 }
@@ -62,12 +62,26 @@ export interface Identification {
   readonly by: IdentifiedBy;
 }
 
+/**
+ * The `component` label of a pod whose kubeadm labels (`tier: control-plane` + `component`) name
+ * something that is not one of selfhost's components, e.g. a second scheduler run as a static pod
+ * (`component: my-scheduler`). Such a pod may run a component's binary, but it is another
+ * component: converting it would take it for (and collide with) the real one.
+ */
+export function foreignComponentLabel(pod: V1Pod): string | undefined {
+  const labels = pod.metadata?.labels ?? {};
+  if (labels[LABEL_COMPONENT] !== undefined) return undefined;
+  const kubeadm = labels['component'];
+  return labels['tier'] === 'control-plane' && kubeadm !== undefined && !isComponentName(kubeadm) ? kubeadm : undefined;
+}
+
 export function identifyComponent(pod: V1Pod, path: string): Identification | undefined {
   const labels = pod.metadata?.labels ?? {};
   const own = labels[LABEL_COMPONENT];
   if (isComponentName(own)) return { component: own, by: 'labels' };
   const kubeadm = labels['component'];
   if (labels['tier'] === 'control-plane' && isComponentName(kubeadm)) return { component: kubeadm, by: 'labels' };
+  if (foreignComponentLabel(pod) !== undefined) return undefined;
 
   const containers = pod.spec?.containers ?? [];
   const probes: [IdentifiedBy, (c: V1Container) => ComponentName | undefined][] = [
@@ -81,6 +95,26 @@ export function identifyComponent(pod: V1Pod, path: string): Identification | un
   }
   const byFile = fileComponent(path);
   return byFile === undefined ? undefined : { component: byFile, by: 'file-name' };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The component a file that did not parse as a Pod is most likely for: its labels, else its file
+ * name. Only for reporting: a refused kube-scheduler.yaml is the scheduler's manifest, refused, not
+ * a missing one.
+ */
+export function guessComponent(doc: unknown, path: string): ComponentName | undefined {
+  const metadata = isRecord(doc) ? doc['metadata'] : undefined;
+  const raw = isRecord(metadata) ? metadata['labels'] : undefined;
+  const labels = isRecord(raw) ? raw : {};
+  const own = labels[LABEL_COMPONENT];
+  if (isComponentName(own)) return own;
+  const kubeadm = labels['component'];
+  if (labels['tier'] === 'control-plane') return isComponentName(kubeadm) ? kubeadm : undefined;
+  return fileComponent(path);
 }
 
 export type MainContainerResult =

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  checkOfflineMemberName,
   containsIp,
   hostOfEndpoint,
   hostOfUrl,
@@ -111,5 +112,30 @@ describe('resolveNodeIdentity', () => {
   it('nothing known → empty identity', () => {
     expect(resolveNodeIdentity(undefined, [])).toEqual({ node: {}, conflicts: [] });
     expect(resolveNodeIdentity({ name: 'n' }, [])).toEqual({ node: { name: 'n' }, conflicts: [] });
+  });
+});
+
+describe('checkOfflineMemberName', () => {
+  const etcd = (flags: string[]) =>
+    mustParse({
+      path: '/m/etcd.yaml',
+      content: JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { labels: { component: 'etcd', tier: 'control-plane' } },
+        spec: { hostNetwork: true, containers: [{ name: 'etcd', image: 'registry.k8s.io/etcd:3.7.0-0', command: ['etcd', ...flags] }] },
+      }),
+    });
+  const peer = '--initial-advertise-peer-urls=https://192.0.2.11:2380';
+  it.each<[string, string[], string | undefined]>([
+    ['kubeadm: --name is this member’s --initial-cluster entry', ['--name=cp2', peer, '--initial-cluster=cp1=https://192.0.2.10:2380,cp2=https://192.0.2.11:2380'], undefined],
+    ['--initial-cluster names this member otherwise', ['--name=etcd-b', peer, '--initial-cluster=cp1=https://192.0.2.10:2380,cp2=https://192.0.2.11:2380'], 'etcd-b'],
+    ['no entry for this member’s peer URL: nothing to contradict', ['--name=etcd-b', peer, '--initial-cluster=cp1=https://192.0.2.10:2380'], undefined],
+    ['no --initial-cluster', ['--name=etcd-b', peer], undefined],
+    ['already templated', ['--name=$(NODE_NAME)', peer, '--initial-cluster=cp2=https://192.0.2.11:2380'], undefined],
+  ])('%s', (_name, flags, value) => {
+    const r = checkOfflineMemberName(etcd(flags));
+    if (value === undefined) expect(r).toBeUndefined();
+    else expect(r).toMatchObject({ code: 'IdentityConflict', component: 'etcd', field: '--name', value });
   });
 });

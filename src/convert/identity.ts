@@ -93,6 +93,29 @@ export function learnNodeIdentity(pod: StaticPod): IdentityClaim[] {
   return claims;
 }
 
+/**
+ * Offline (no Node object to ask), etcd's --name is the only word on the node's name: kubeadm
+ * names the member after the node and lists it so in --initial-cluster at this member's peer URL.
+ * When --initial-cluster gives that entry another name, --name is not evidence of the node's name
+ * (a member named on its own), and templating it as $(NODE_NAME) would be a guess: refused, and
+ * the name is not learned from it.
+ */
+export function checkOfflineMemberName(pod: StaticPod): Refusal | undefined {
+  if (pod.component !== 'etcd') return undefined;
+  const [name] = flagValues(pod.flags, 'name');
+  const peers = new Set(flagValues(pod.flags, 'initial-advertise-peer-urls').flatMap((v) => (v ?? '').split(',').map((u) => u.trim())));
+  const entries = flagValues(pod.flags, 'initial-cluster').flatMap((v) => (v ?? '').split(','));
+  const mine = entries.map((e) => e.trim().split('=')).find(([, url]) => url !== undefined && peers.has(url));
+  const listed = mine?.[0];
+  if (name === undefined || listed === undefined || name === listed || isTemplated(name)) return undefined;
+  return makeRefusal(
+    'IdentityConflict',
+    pod.path,
+    `--name says the member is ${name} but --initial-cluster lists this member (${mine?.[1] ?? ''}) as ${listed}; selfhost templates the member name as $(NODE_NAME), which is only right when it is the node's name, and offline nothing says that it is; allowed: a member name equal to the node's name (selfhost render: --node-name says what the node is called)`,
+    { component: 'etcd', field: '--name', value: name },
+  );
+}
+
 export interface ResolvedIdentity {
   readonly node: NodeIdentity;
   /** One refusal per claim that disagrees with the chosen identity. */
@@ -115,19 +138,19 @@ export function resolveNodeIdentity(caller: NodeIdentity | undefined, claims: re
     const ofKind = ordered.filter((c) => c.kind === kind);
     const first = ofKind[0];
     const chosen = given ?? first?.value;
-    const origin = given !== undefined ? 'the caller (the Node object)' : `${first?.manifest} ${first?.field}`;
+    const origin =
+      given === undefined
+        ? `${first?.manifest} ${first?.field}`
+        : kind === 'ip'
+          ? 'the caller (the Node object)'
+          : 'the caller: the Node object, or selfhost render --node-name';
     for (const claim of ofKind) {
       if (claim.value === chosen) continue;
-      const what = kind === 'ip' ? 'IP' : 'name';
-      const template = kind === 'ip' ? '$(HOST_IP)' : '$(NODE_NAME)';
-      conflicts.push(
-        makeRefusal(
-          'IdentityConflict',
-          claim.manifest,
-          `this node's ${what} is ${chosen} (from ${origin}) but ${claim.field} says ${claim.value}; templating it as ${template} would change it to ${chosen}`,
-          { component: claim.component, field: claim.field, value: claim.value },
-        ),
-      );
+      const reason =
+        kind === 'ip'
+          ? `this node's IP is ${chosen} (from ${origin}) but ${claim.field} says ${claim.value}; templating it as $(HOST_IP) would change it to ${chosen}`
+          : `this node is named ${chosen} (from ${origin}) but ${claim.field} says ${claim.value}; selfhost runs etcd with --name=$(NODE_NAME) so that one template serves every control-plane node, which would rename this member to ${chosen}; allowed: a member name equal to the node's name`;
+      conflicts.push(makeRefusal('IdentityConflict', claim.manifest, reason, { component: claim.component, field: claim.field, value: claim.value }));
     }
     return chosen;
   };

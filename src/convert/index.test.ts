@@ -294,7 +294,8 @@ describe('computeDesiredWorkloads: hand-written manifests', () => {
       '--tls-private-key-file=/etc/kubernetes/pki/apiserver.key',
     ]);
     expect(apiMain.env?.map((e) => e.name)).toEqual(['GOMAXPROCS', 'HOST_IP', 'NODE_NAME']);
-    expect(apiMain.image).toBe('registry.k8s.io/kube-apiserver:v1.35.5');
+    // The source's registry is kept: spec.imageRepository is unset.
+    expect(apiMain.image).toBe('registry.example.com/k8s/kube-apiserver:v1.35.5');
     expect(apiMain.livenessProbe?.httpGet?.host).toBeUndefined();
     expect(api.spec?.containers[1]).toEqual(mustParse(handwritten('apiserver-args.yaml')).pod.spec?.containers[1]);
     expect(api.metadata?.labels).toMatchObject({ app: 'apiserver', team: 'platform', 'selfhost.dev/component': 'kube-apiserver' });
@@ -338,7 +339,7 @@ describe('computeDesiredWorkloads: hand-written manifests', () => {
     expect(result.node).toEqual({ name: 'cp2', ip: '203.0.113.12' });
     const main = mainOf(templateOf(result, 'etcd'), 'etcd');
     // quay.io's v3.6.6 is kubeadm's 3.6.6-0 (v1.35): retargeted to the repository and tag kubeadm uses.
-    expect(main.image).toBe('registry.k8s.io/etcd:3.6.6-0');
+    expect(main.image).toBe('quay.io/coreos/etcd:3.6.6-0');
     expect(argv(main)).toContain(
       '--initial-cluster=cp1=https://203.0.113.11:2380,$(NODE_NAME)=https://$(HOST_IP):2380,cp3=https://203.0.113.13:2380',
     );
@@ -485,7 +486,9 @@ describe('computeDesiredWorkloads: refusals and selection', () => {
       components: ['kube-apiserver'],
       overrides: { 'kube-apiserver': { extraArgs: [{ name: 'profiling', value: 'false' }], resources: { limits: { memory: '2Gi' } } } },
     });
-    const api = manifests.filter((m) => m.path.endsWith('kube-apiserver.yaml'));
+    // One minor up (the most a conversion moves): v1.36.4 → v1.37.2 gets 1.37's flag change.
+    const v136 = kubeadmFixtures().find((f) => f.version === 'v1.36.4')?.manifests ?? [];
+    const api = v136.filter((m) => m.path.endsWith('kube-apiserver.yaml'));
     const result = computeDesiredWorkloads({ manifests: api, spec, releases: TEST_RELEASES });
     const main = mainOf(templateOf(result, 'kube-apiserver'), 'kube-apiserver');
     expect(argv(main)).toContain('--new-default=on');

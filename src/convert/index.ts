@@ -10,12 +10,13 @@ import { RELEASES, type MinorRelease } from '../versions/table.js';
 import { buildWorkload, WORKLOAD_SHAPES, workloadName } from './build.js';
 import { canonicalJson, sha256Hex } from './hash.js';
 import { isControlPlaneComponent } from './identify.js';
-import { learnNodeIdentity, resolveNodeIdentity } from './identity.js';
+import { checkOfflineMemberName, learnNodeIdentity, resolveNodeIdentity } from './identity.js';
 import { compareEtcdTags, kubernetesVersionOfImage, parseEtcdTag, parseImageRef } from './images.js';
 import { isNodeLocalAnnotation } from './mutators/strip.js';
 import { parseStaticPod, type ManifestSource } from './parse.js';
 import { convertTemplate, runPipeline, SOURCE_NORMALISATION } from './pipelines.js';
 import { computePortSharingPrep } from './port-sharing-prep.js';
+import { checkVersionMove } from './version-move.js';
 import { cmp, compareRefusals, makeRefusal, RefusalError, type Refusal } from './refusal.js';
 import type { MutationContext, NodeIdentity, StaticPod } from './types.js';
 
@@ -133,6 +134,27 @@ function nodeLocalAnnotationsOf(pod: StaticPod): Record<string, string> {
   return Object.fromEntries(Object.entries(annotations).filter(([key]) => isNodeLocalAnnotation(key)));
 }
 
+/** The directory (or directories) the manifests were read from, for messages. */
+function manifestDirs(manifests: readonly ManifestSource[]): string {
+  const dirs = [...new Set(manifests.map((m) => m.path.slice(0, Math.max(m.path.lastIndexOf('/'), 0)) || '/'))];
+  return dirs.join(', ') || '(no manifests)';
+}
+
+/**
+ * A listed control-plane component no manifest runs. The way out is to list fewer components;
+ * for etcd the usual cause is an external etcd, which selfhost does not convert.
+ */
+function missingManifest(component: ComponentName, manifests: readonly ManifestSource[]): Refusal {
+  const where = manifestDirs(manifests);
+  const why = component === 'etcd' ? ' (an external etcd is not converted)' : '';
+  return makeRefusal(
+    'MissingManifest',
+    where,
+    `spec.components lists ${component} but ${manifests.length === 0 ? 'there are no manifests' : `no manifest in ${where} runs it`}${why}; to leave it out, list only the components to convert in spec.components (selfhost render: -f with such a ControlPlane)`,
+    { component, field: 'spec.components' },
+  );
+}
+
 export function computeDesiredWorkloads(input: ComputeDesiredWorkloadsInput): ConversionResult {
   const { spec } = input;
   const releases = input.releases ?? RELEASES;
@@ -154,7 +176,15 @@ export function computeDesiredWorkloads(input: ComputeDesiredWorkloadsInput): Co
     if (isWanted(component)) refusals.push(parsed.refusal);
   }
 
-  const { node, conflicts } = resolveNodeIdentity(input.node, pods.flatMap(learnNodeIdentity));
+  // Offline, an etcd member name that its own --initial-cluster contradicts says nothing about
+  // the node's name: not learned, and etcd is refused (identity.ts, checkOfflineMemberName).
+  const doubted = input.node?.name === undefined ? pods.flatMap((p) => checkOfflineMemberName(p) ?? []) : [];
+  const claims = pods
+    .flatMap(learnNodeIdentity)
+    .filter((c) => !(c.kind === 'name' && doubted.some((d) => d.manifest === c.manifest)));
+  const resolved = resolveNodeIdentity(input.node, claims);
+  const { node } = resolved;
+  const conflicts = [...resolved.conflicts, ...doubted];
   const blocked = new Set<ComponentName>();
   for (const conflict of conflicts) {
     if (conflict.component === undefined || !isWanted(conflict.component)) continue;
@@ -174,16 +204,7 @@ export function computeDesiredWorkloads(input: ComputeDesiredWorkloadsInput): Co
     const [pod, second] = mine;
     if (pod === undefined) {
       // kube-proxy and the CNI are usually DaemonSets already (adopted, see adopt.ts).
-      if (isControlPlaneComponent(component) && !refusedAtParse.has(component)) {
-        refusals.push(
-          makeRefusal(
-            'MissingManifest',
-            input.manifests.map((m) => m.path).join(', ') || '(no manifests)',
-            `spec.components lists ${component} but no manifest runs it (an external etcd is not converted: leave etcd out of spec.components)`,
-            { component },
-          ),
-        );
-      }
+      if (isControlPlaneComponent(component) && !refusedAtParse.has(component)) refusals.push(missingManifest(component, input.manifests));
       continue;
     }
     if (second !== undefined) {
@@ -221,6 +242,19 @@ export function computeDesiredWorkloads(input: ComputeDesiredWorkloadsInput): Co
       ...(input.handoverGateImage === undefined ? {} : { handoverGateImage: input.handoverGateImage }),
     };
     try {
+      checkVersionMove({
+        component,
+        manifest: pod.path,
+        image: pod.template.spec?.containers[pod.mainIndex]?.image ?? '',
+        imageField: `spec.containers[${pod.mainIndex}].image`,
+        source,
+        target,
+        apiserverNow: apiserverVersion,
+        // A converted apiserver moves to the target with everything else.
+        apiserverAfter: apiserverPod !== undefined && wanted.includes('kube-apiserver') ? target : apiserverVersion,
+        releases,
+        imageOverridden: spec.overrides?.[component]?.image !== undefined,
+      });
       const template = convertTemplate(pod.template, ctx);
       const sourceHash = computeSourceHash(pod, node);
       const { workload, templateHash } = buildWorkload({

@@ -6,7 +6,8 @@ import { load, loadAll } from 'js-yaml';
 import { analyseCommandLine, basename } from './command.js';
 import { withFlags } from './container.js';
 import { parseFlags, type Flag } from './flags.js';
-import { findMainContainer, identifyComponent, isComponentBinary } from './identify.js';
+import { COMPONENTS, type ComponentName } from '../api/types.js';
+import { findMainContainer, foreignComponentLabel, guessComponent, identifyComponent, isComponentBinary } from './identify.js';
 import { makeRefusal, type Refusal } from './refusal.js';
 import type { CommandLayout, StaticPod } from './types.js';
 
@@ -29,12 +30,21 @@ export function parseStaticPod(source: ManifestSource): ParseResult {
   const fail = (...args: Parameters<typeof makeRefusal>): ParseResult => ({ ok: false, refusal: makeRefusal(...args) });
 
   const doc = loadSingle(source);
-  if (!doc.ok) return { ok: false, refusal: doc.refusal };
+  if (!doc.ok) return { ok: false, refusal: attributed(doc.refusal, guessComponent(undefined, path)) };
   const shape = checkPodShape(doc.value, path);
-  if (!shape.ok) return shape;
+  if (!shape.ok) return { ok: false, refusal: attributed(shape.refusal, guessComponent(doc.value, path)) };
   const pod = shape.pod;
   const containers = pod.spec?.containers ?? [];
 
+  const foreign = foreignComponentLabel(pod);
+  if (foreign !== undefined) {
+    return fail(
+      'NoComponent',
+      path,
+      `its kubeadm labels name the component ${JSON.stringify(foreign)}, which is not one of selfhost's (${COMPONENTS.join(', ')}); a pod labelled as another component is that component even when it runs one of their binaries (a second scheduler, say)`,
+      { field: 'metadata.labels.component', value: foreign },
+    );
+  }
   const identified = identifyComponent(pod, path);
   if (identified === undefined) {
     return fail(
@@ -103,6 +113,11 @@ export function parseStaticPod(source: ManifestSource): ParseResult {
   };
 }
 
+/** A refusal made before the component was known, with the component it is most likely for. */
+function attributed(refusal: Refusal, component: ComponentName | undefined): Refusal {
+  return component === undefined ? refusal : { ...refusal, component };
+}
+
 function loadSingle(source: ManifestSource): { ok: true; value: unknown } | { ok: false; refusal: Refusal } {
   try {
     return { ok: true, value: load(source.content, { filename: source.path }) };
@@ -161,8 +176,9 @@ function checkPodShape(doc: unknown, path: string): { ok: true; pod: V1Pod } | {
     return bad('spec.containers', containers ?? null, 'the Pod has no containers');
   }
   for (const [i, c] of containers.entries()) {
-    if (!isRecord(c) || typeof c['name'] !== 'string') {
-      return bad(`spec.containers[${i}]`, c, 'every container needs a name');
+    if (!isRecord(c)) return bad(`spec.containers[${i}]`, c, 'every container must be an object');
+    if (typeof c['name'] !== 'string') {
+      return bad(`spec.containers[${i}].name`, c['name'] ?? null, 'every container needs a name (a string)');
     }
     for (const key of ['command', 'args']) {
       if (c[key] !== undefined && !isStringList(c[key])) {

@@ -99,6 +99,20 @@ export function formatRefusal(r: Refusal): string {
   return `${where}: ${r.reason}${what} [${r.code}]`;
 }
 
+/**
+ * Static pods of other software (kube-vip, haproxy, a second scheduler, ...) live in the same
+ * directory as the control plane's. They are not selfhost's to convert: reported and left alone,
+ * never a reason to stop converting (or pivoting) the rest.
+ */
+export function isIgnored(r: Refusal): boolean {
+  return r.code === 'NoComponent';
+}
+
+export function formatIgnored(r: Refusal): string {
+  const why = r.field === undefined || r.value === undefined ? '' : ` (${r.field} is ${JSON.stringify(r.value)})`;
+  return `${r.manifest}: not one of selfhost's components${why}; left as a static pod`;
+}
+
 /** Thrown by mutators and helpers; caught by the pipeline runner and recorded as data. */
 export class RefusalError extends Error {
   readonly refusal: Refusal;

@@ -64,7 +64,7 @@ describe('computeTargetImage', () => {
     const over = makeSpec({ overrides: { 'kube-apiserver': { image: 'me/apiserver:custom' } } });
     expect(computeTargetImage('kube-apiserver', 'x', over, v('v9.9.9'), TEST_RELEASES, where)).toBe('me/apiserver:custom');
     const etcd = makeSpec({ etcd: { version: '3.6.9', snapshotBeforeUpgrade: true, snapshotRetention: 3 } });
-    expect(computeTargetImage('etcd', 'r/etcd:3.6.6-0', etcd, v('v1.35.5'), TEST_RELEASES, where)).toBe('registry.k8s.io/etcd:3.6.9-0');
+    expect(computeTargetImage('etcd', 'r/etcd:3.6.6-0', etcd, v('v1.35.5'), TEST_RELEASES, where)).toBe('r/etcd:3.6.9-0');
   });
 
   it('refuses an explicit etcd downgrade, an unknown minor and a bad table entry', () => {

@@ -15,6 +15,7 @@ import type { FlagChange, MinorRelease } from '../versions/table.js';
 import { isControlPlaneComponent } from './identify.js';
 import { compareEtcdTags, etcdImageTagFor, parseEtcdTag, parseImageRef } from './images.js';
 import { refuse } from './refusal.js';
+import { effectiveImageRepository } from './registry.js';
 
 /** Human-readable supported range of a release table: `v1.35–v1.37`. */
 export function describeRange(releases: readonly MinorRelease[]): string {
@@ -110,7 +111,10 @@ export function computeFlagChangeSteps(
   return steps;
 }
 
-/** Kubernetes images are `<imageRepository>/<component>:<version>`, like kubeadm's. */
+/**
+ * Kubernetes images are `<imageRepository>/<component>:<version>`, like kubeadm's; the
+ * repository is spec.imageRepository when set, else the one the component runs from.
+ */
 const KUBERNETES_IMAGE_COMPONENTS = new Set<ComponentName>([
   'kube-apiserver',
   'kube-controller-manager',
@@ -133,11 +137,12 @@ export function computeTargetImage(
 ): string {
   const override = spec.overrides?.[component]?.image;
   if (override !== undefined) return override;
+  const registry = effectiveImageRepository(spec.imageRepository, current);
   if (KUBERNETES_IMAGE_COMPONENTS.has(component)) {
     requireTargetRelease(releases, target, where);
-    return `${spec.imageRepository}/${component}:${formatVersion(target)}`;
+    return `${registry}${component}:${formatVersion(target)}`;
   }
-  if (component === 'etcd') return `${spec.imageRepository}/etcd:${computeEtcdTag(current, spec, target, releases, where)}`;
+  if (component === 'etcd') return `${registry}etcd:${computeEtcdTag(current, spec, target, releases, where)}`;
   return current;
 }
 

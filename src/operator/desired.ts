@@ -19,7 +19,8 @@ import {
   type Refusal,
 } from '../convert/index.js';
 import { sha256Hex } from '../convert/hash.js';
-import { makeRefusal } from '../convert/refusal.js';
+import { isIgnored, makeRefusal } from '../convert/refusal.js';
+import { readRunningVersion } from '../convert/running-version.js';
 import { parseStaticPod } from '../convert/parse.js';
 import { computePortSharingPrep } from '../convert/port-sharing-prep.js';
 import type { JsonObject } from '../kube/client.js';
@@ -60,6 +61,8 @@ export interface DesiredState {
   /** Managed components in pivot order. */
   readonly components: readonly DesiredComponent[];
   readonly refusals: readonly Refusal[];
+  /** Static pods that are not selfhost's components (kube-vip, a second scheduler, ...): left alone. */
+  readonly ignored?: readonly Refusal[];
   /** Why nothing could be computed yet (e.g. no agent report). */
   readonly waiting?: string;
 }
@@ -103,21 +106,22 @@ export function computeDesiredState(snap: Snapshot, options: DesiredOptions): De
   const originals = computeOriginalManifests(observed);
   const manifests = originals.map((f) => ({ path: f.path, content: f.content }));
   const node = { name: source.name, ...(source.ip === undefined ? {} : { ip: source.ip }) };
-  const convert = (version: string) =>
-    computeDesiredWorkloads({
-      manifests,
-      spec,
-      version,
-      controlPlaneNodes: snap.nodes.length,
-      node,
-      handoverGateImage: options.image,
-    });
-  // Pivot at the version that runs (an upgrade is a separate operation): convert once to learn
-  // it from the apiserver's image, again if it differs from spec.version.
-  const first = convert(options.atVersion ?? spec.version);
-  const running = options.atVersion ?? first.components.find((c) => c.name === 'kube-apiserver')?.sourceVersion ?? spec.version;
-  const result = running === (options.atVersion ?? spec.version) ? first : convert(running);
-  const refusals: Refusal[] = [...result.refusals];
+  // Pivot at the version that runs (an upgrade is a separate operation), read as `selfhost render`
+  // reads it; a rollout converts at its target (atVersion). When the running version cannot be
+  // read the apiserver is refused for that reason, which blocks.
+  const read = readRunningVersion(manifests);
+  const running = options.atVersion ?? (read.ok ? read.version : spec.version);
+  const result = computeDesiredWorkloads({
+    manifests,
+    spec,
+    version: running,
+    controlPlaneNodes: snap.nodes.length,
+    node,
+    handoverGateImage: options.image,
+  });
+  // Other software's static pods are reported, not converted, and do not block (as in render).
+  const ignored = result.refusals.filter(isIgnored);
+  const refusals: Refusal[] = result.refusals.filter((r) => !isIgnored(r));
   const components: DesiredComponent[] = [];
 
   const daemonSets = [...snap.workloads.entries()]
@@ -181,7 +185,7 @@ export function computeDesiredState(snap: Snapshot, options: DesiredOptions): De
       ...(staticSource === undefined ? {} : { static: staticSource, staticByNode }),
     });
   }
-  return { agentDaemonSet, sourceNode: source.name, version: running, components, refusals };
+  return { agentDaemonSet, sourceNode: source.name, version: running, components, refusals, ignored };
 }
 
 export function liveWorkload(snap: Snapshot, c: Pick<DesiredComponent, 'kind' | 'workloadName'>): JsonObject | undefined {

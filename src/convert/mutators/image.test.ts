@@ -19,7 +19,8 @@ describe('retargetImage', () => {
     const { ctx } = simpleTemplate('kube-apiserver', []);
     const t = { spec: { containers: [{ name: 'side', image: 's:1' }, { name: 'kube-apiserver', image: 'x:v1.35.5' }] } };
     const out = runPure(retargetImage, t, { ...ctx, target: mustParseVersion('v1.36.4') });
-    expect(out.spec?.containers.map((c) => c.image)).toEqual(['s:1', 'registry.k8s.io/kube-apiserver:v1.36.4']);
+    // No spec.imageRepository: the registry stays the one in use (here none: Docker Hub's library).
+    expect(out.spec?.containers.map((c) => c.image)).toEqual(['s:1', 'kube-apiserver:v1.36.4']);
   });
 });
 
