@@ -56,7 +56,7 @@ function apiserverSpec(): string {
 
 describe('tier node: rollouts after the pivot', () => {
   let c: Clients;
-  let op: SupervisedOperator;
+  let op: SupervisedOperator | undefined;
 
   beforeAll(async () => {
     make('build');
@@ -67,16 +67,17 @@ describe('tier node: rollouts after the pivot', () => {
     make('load-images', { VERSION: TO });
     applyDeploy();
     c = clients();
-    op = await superviseOperator('upgrade');
+    const supervised = await superviseOperator('upgrade');
+    op = supervised;
     const sample = load(readFileSync(SAMPLE, 'utf8')) as { spec: Record<string, unknown> };
     sample.spec['version'] = FROM;
     const r = kubectl(['apply', '-f', '-'], JSON.stringify(sample));
     if (r.code !== 0) throw new Error(r.out);
-    await waitFor(c, 'the pivot', (s) => ready(s) && s.phase === 'SelfHosted', 15 * 60_000, op);
+    await waitFor(c, 'the pivot', (s) => ready(s) && s.phase === 'SelfHosted', 15 * 60_000, supervised);
   });
 
   afterAll(async () => {
-    await op.stop();
+    await op?.stop();
     await runNodeScript('down');
     await runNodeScript('up', [nodeVersion()]);
   });
@@ -111,6 +112,11 @@ describe('tier node: rollouts after the pivot', () => {
     expect(apiserverSpec()).toBe(before);
   });
 
+  const operator = (): SupervisedOperator => {
+    if (op === undefined) throw new Error('no operator');
+    return op;
+  };
+
   it('converges in three version changes (up, down, up) with the operator SIGKILLed at random points', async () => {
     const namespace = `e2e-upgrade-${randomBytes(3).toString('hex')}`;
     await c.core.createNamespace({ body: { metadata: { name: namespace } } });
@@ -125,7 +131,7 @@ describe('tier node: rollouts after the pivot', () => {
       const killer = (async () => {
         for (let k = 0; k < 3; k++) {
           await new Promise((r) => setTimeout(r, 5_000 + Math.random() * 25_000));
-          await op.kill();
+          await operator().kill();
           kills++;
         }
       })();

@@ -79,6 +79,11 @@ e2e-node-smoke: setup node-deps node-bins ## The node tier's smoke test only (fo
 	@mkdir -p $(E2E_RESULTS)
 	npx vitest run --project e2e e2e/node-smoke.test.ts --reporter=default --reporter=json --outputFile.json=$(E2E_RESULTS)/e2e-smoke.json
 
+.PHONY: bench-upgrade
+bench-upgrade: setup build tsbuild node-deps node-bins image ## Benchmark: one patch upgrade UPGRADE_FROM → VERSION by selfhost and by kubeadm on tier node; prints gaps, failures, ratios.
+	$(MAKE) -s node-bins VERSION=$(UPGRADE_FROM)
+	SELFHOST_UPGRADE_FROM=$(UPGRADE_FROM) SELFHOST_UPGRADE_TO=$(VERSION) node .cache/tsbuild/e2e/bench-upgrade.js
+
 .PHONY: bench-pivot
 bench-pivot: setup build tsbuild node-deps node-bins image ## Benchmark: one fresh pivot on tier node; prints wall time, handovers, API gaps, idle cost.
 	node .cache/tsbuild/e2e/bench-pivot.js
