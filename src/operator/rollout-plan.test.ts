@@ -208,6 +208,22 @@ describe('computeRolloutPlan', () => {
     expect(describeAction(w.rollout(later(11)).action)).toBe('RecordRevision kube-apiserver');
   });
 
+  it('aborts: spec.version set back to where the upgrade started moves the upgraded components back, apiserver last', () => {
+    const w = pivoted('v1.37.1', { version: 'v1.37.2' });
+    // apiserver and controller-manager upgraded and proven, then the user aborts.
+    for (let i = 0; i < 4; i++) {
+      const r = w.rollout(later(i * 11), () => later(0));
+      w.applyRollout(r.action, { readySince: later(i * 11).toISOString() });
+      const last = computeLastUpgrade(r, w.cp.status?.lastUpgrade, w.cp.spec.version, true, later(i * 11));
+      w.cp = { ...w.cp, status: { ...w.cp.status, ...(last === undefined ? {} : { lastUpgrade: last }) } };
+    }
+    expect(w.snapshot().revisions.get('kube-controller-manager')?.version).toBe('v1.37.2');
+    w.cp = { ...w.cp, spec: { ...w.cp.spec, version: 'v1.37.1' } };
+    const r = w.rollout(later(100));
+    expect(r.steps.map((s) => `${s.component} ${s.action}`)).toEqual(['kube-controller-manager Downgrade', 'kube-apiserver Downgrade']);
+    expect(drive(w).filter((a) => a.startsWith('Apply'))).toEqual(['Apply kube-controller-manager (Rollout)', 'Apply kube-apiserver (Rollout)']);
+  });
+
   it('keys the failed target by the hash of every target object', () => {
     const w = pivoted('v1.37.1', { version: 'v1.37.2' });
     const h1 = computeTargetHash(w.target());
