@@ -230,6 +230,16 @@ export function computeLastUpgradeEvents(before: LastUpgrade | undefined, after:
   }
 }
 
+/** gitVersion of GET /version; undefined when it cannot be read (the gate then keeps waiting). */
+async function readServedVersion(deps: ReconcileDeps, signal: AbortSignal): Promise<string | undefined> {
+  try {
+    const v = await deps.client.get('/version', signal);
+    return typeof v?.['gitVersion'] === 'string' ? v['gitVersion'] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function regardingOf(snap: Snapshot): JsonObject {
   const m = snap.controlPlane.metadata;
   return { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: KIND, name: m.name ?? '', ...(m.uid === undefined ? {} : { uid: m.uid }) };
@@ -289,16 +299,22 @@ export async function reconcilePass(deps: ReconcileDeps, name: string, signal: A
   if (plan.action.type === 'Done' && unproven.length === 0) {
     const target = computeDesiredState(snap, { image: deps.image, atVersion: spec.version });
     const previousSteps = snap.controlPlane.status?.plan?.steps ?? [];
-    rollout = computeRolloutPlan({
+    const input = {
       snap,
       target,
       now,
       settleMs: deps.settleMs ?? 10_000,
-      stepStartedAt: (component) => {
+      stepStartedAt: (component: ComponentName) => {
         const step = previousSteps.find((s) => s.component === component && s.state === 'Running' && s.action !== 'Pivot' && s.action !== 'Adopt');
         return step?.startedAt === undefined ? undefined : new Date(step.startedAt);
       },
-    });
+    };
+    rollout = computeRolloutPlan(input);
+    // The last check of an apiserver step: the API itself serves the new version.
+    if (rollout.action.type === 'RecordRevision' && rollout.action.component === 'kube-apiserver') {
+      const served = await readServedVersion(deps, signal);
+      rollout = computeRolloutPlan({ ...input, servedVersion: served ?? 'unknown (GET /version failed)' });
+    }
   }
 
   if (halted === undefined) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ComponentName, ControlPlaneSpec, LastUpgrade } from '../api/types.js';
-import { computeTargetHash, type RolloutAction } from './rollout-plan.js';
+import { computeRolloutPlan, computeTargetHash, type RolloutAction } from './rollout-plan.js';
 import { computeLastUpgrade, computeRolloutPlanStatus } from './rollout-status.js';
 import { runToCompletion, SimWorld } from './testdata/world.js';
 
@@ -150,6 +150,15 @@ describe('computeRolloutPlan', () => {
     const trail = drive(w, { crash: 'kube-apiserver' });
     expect(trail).toEqual(['Apply kube-apiserver (Rollout)', 'Fail kube-apiserver', 'Blocked kube-apiserver']);
     expect(w.cp.status?.lastUpgrade?.result).toBe('Failed');
+  });
+
+  it('passes the apiserver step only when the API serves the new version (/version)', () => {
+    const w = pivoted('v1.37.1', { version: 'v1.37.2' });
+    w.applyRollout(w.rollout(T0).action, { readySince: T0.toISOString() });
+    const input = { snap: w.snapshot(), target: w.target(), now: later(11), stepStartedAt: () => T0, settleMs: 10_000 };
+    const old = computeRolloutPlan({ ...input, servedVersion: 'v1.37.1' }).action;
+    expect(old.type === 'Wait' && old.reason).toBe('the API serves v1.37.1, not yet v1.37.2 (/version)');
+    expect(computeRolloutPlan({ ...input, servedVersion: 'v1.37.2' }).action.type).toBe('RecordRevision');
   });
 
   it('fails a step that is not healthy within spec.upgrade.healthTimeout', () => {

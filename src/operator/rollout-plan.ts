@@ -71,6 +71,11 @@ export interface RolloutInput {
   readonly stepStartedAt: (component: ComponentName) => Date | undefined;
   /** Ready must hold this long on every new pod before a step passes. */
   readonly settleMs: number;
+  /**
+   * gitVersion the API's /version answers with, read by the caller only once the apiserver's
+   * new pods passed the rest of the gate: its step passes only when the API serves the target.
+   */
+  readonly servedVersion?: string;
 }
 
 /** Skew order forward; the CNI keeps its own version and goes last. */
@@ -266,6 +271,12 @@ export function computeRolloutPlan(input: RolloutInput): RolloutPlan {
       timeoutMs: (parseGoDuration(spec.upgrade.healthTimeout) ?? 300e9) / 1e6,
       adopted: c.static === undefined,
     });
+    if (health.state === 'Passed' && c.name === 'kube-apiserver' && input.servedVersion !== undefined) {
+      const want = versionOfTemplate(c.name, c.object);
+      if (want !== undefined && input.servedVersion !== want) {
+        return plan({ type: 'Wait', component: c.name, reason: `the API serves ${input.servedVersion}, not yet ${want} (/version)` });
+      }
+    }
     if (health.state === 'Passed') return plan({ type: 'RecordRevision', component: c.name, revision: computeRevisionOf(c, now) });
     if (health.state === 'Failed') return plan({ type: 'Fail', component: c.name, message: `${c.name}: ${health.message}` });
     return plan({ type: 'Wait', component: c.name, reason: health.reason });
