@@ -97,8 +97,15 @@ describe('tier node: rollouts after the pivot', () => {
     expect(rolledBack.plan?.operation).toBe('Rollback');
     expect(apiserverSpec()).toBe(before);
     // Healthy on what ran before: every apiserver pod Ready, the old template.
-    const pods = kubectl(['-n', 'kube-system', 'get', 'pods', '-l', 'selfhost.dev/component=kube-apiserver', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}']);
-    expect(pods.out.trim().split('\n').map((l) => l.split(' ')[1])).toEqual(['True']);
+    // (the failed surge pod may still be terminating for a moment)
+    const deadline = Date.now() + 120_000;
+    let pods = '';
+    while (Date.now() < deadline) {
+      pods = kubectl(['-n', 'kube-system', 'get', 'pods', '-l', 'selfhost.dev/component=kube-apiserver', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}']).out.trim();
+      if (pods.split('\n').length === 1) break;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+    expect(pods.split('\n').map((l) => l.split(' ')[1])).toEqual(['True']);
     // No loop: half a minute later it is still rolled back, nothing re-applied.
     const hash = rolledBack.lastUpgrade?.targetHash;
     await new Promise((r) => setTimeout(r, 30_000));

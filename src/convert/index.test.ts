@@ -513,6 +513,7 @@ describe('computeDesiredWorkloads: refusals and selection', () => {
       'useHostNetworkDns',
       'ensurePriorityClass',
       'disableServiceAccountToken',
+      'reportLogsOnError',
       'sortFlags',
       'addHandoverGate',
       'labelForSelfHost',

@@ -16,7 +16,7 @@ import { retargetImage } from './mutators/image.js';
 import { labelForSelfHost } from './mutators/labels.js';
 import { applyExtraArgs, applyResources } from './mutators/overrides.js';
 import { placeOnControlPlane, spreadAcrossNodes, tolerateEverything } from './mutators/placement.js';
-import { disableServiceAccountToken, ensurePriorityClass, useHostNetworkDns } from './mutators/pod.js';
+import { disableServiceAccountToken, ensurePriorityClass, reportLogsOnError, useHostNetworkDns } from './mutators/pod.js';
 import { addHandoverGate } from './mutators/handover-gate.js';
 import { addPortSharing, dropHostPortsForSurge } from './mutators/ports.js';
 import { dropNodeLocalProbeHosts } from './mutators/probes.js';
@@ -39,7 +39,7 @@ const HEAD: readonly Mutator[] = [
   dropNodeLocalProbeHosts,
 ];
 
-const POD_SETTINGS: readonly Mutator[] = [useHostNetworkDns, ensurePriorityClass, disableServiceAccountToken];
+const POD_SETTINGS: readonly Mutator[] = [useHostNetworkDns, ensurePriorityClass, disableServiceAccountToken, reportLogsOnError];
 const TAIL: readonly Mutator[] = [sortFlags, labelForSelfHost];
 /** The gate may wrap the main command (etcd), so it comes after sortFlags, which re-reads it. */
 const GATED_TAIL: readonly Mutator[] = [sortFlags, addHandoverGate, labelForSelfHost];

@@ -2,7 +2,8 @@
  * The health gate of one rollout step (pure): has the component's new template proven itself?
  *
  * Passed: the workload's rollout is complete, every instance runs the new template, is Ready, has
- * stayed Ready for the settle period (not one Ready flash) and no container of it has restarted.
+ * stayed Ready for the settle period (not one Ready flash) and has restarted at most once (a lost
+ * start-up race; Ready for the settle period since then).
  * Failed: a new pod cannot run (crash loop, image pull, bad config: the kubelet says so), or the
  * step is older than spec.upgrade.healthTimeout without passing. Otherwise: still waiting.
  */
@@ -57,7 +58,7 @@ function computeWaitingReason(input: HealthInput, pods: readonly PodView[]): str
     if (missing.length > 0) return `no new ${component} pod on ${missing.join(', ')} yet`;
   }
   if (fresh.length === 0) return `no new ${component} pod yet`;
-  const restarted = fresh.filter((p) => p.restarts > 0);
+  const restarted = fresh.filter((p) => p.restarts > 1);
   if (restarted.length > 0) return `new ${component} pod(s) restarted: ${restarted.map((p) => `${p.name} (${String(p.restarts)})`).join(', ')}`;
   const unsettled = fresh.filter((p) => !isSettled(p, now, settleMs));
   if (unsettled.length > 0) {
@@ -68,7 +69,12 @@ function computeWaitingReason(input: HealthInput, pods: readonly PodView[]): str
 
 export function computeRolloutHealth(input: HealthInput): Health {
   const pods = podsOf(input.snap, input.component);
-  const broken = pods.find((p) => p.templateHash === input.templateHash && p.failure !== undefined);
+  // A crash loop counts once the container failed twice: a first start can lose a race (a port
+  // still closing, etcd still electing) and the kubelet's next try succeeds. Any other reason
+  // (an image that cannot be pulled, a bad config) will not fix itself: it fails at once.
+  const broken = pods.find(
+    (p) => p.templateHash === input.templateHash && p.failure !== undefined && (p.failureReason !== 'CrashLoopBackOff' || p.restarts >= 2),
+  );
   if (broken?.failure !== undefined) return { state: 'Failed', message: `pod ${broken.name}: ${broken.failure}` };
   const reason = computeWaitingReason(input, pods);
   if (reason === undefined) return { state: 'Passed' };

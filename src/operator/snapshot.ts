@@ -44,6 +44,8 @@ export interface PodView {
    * last lines of its termination message>". Undefined while everything runs or starts normally.
    */
   readonly failure?: string;
+  /** The kubelet's waiting reason behind `failure` (CrashLoopBackOff, ImagePullBackOff, …). */
+  readonly failureReason?: string;
 }
 
 export interface AgentView {
@@ -124,6 +126,10 @@ function tailOf(text: string): string {
 
 /** Why one of the pod's containers cannot run (pure; see PodView.failure). */
 export function computePodFailure(status: Record<string, unknown>): string | undefined {
+  return computePodFailureDetail(status)?.message;
+}
+
+function computePodFailureDetail(status: Record<string, unknown>): { reason: string; message: string } | undefined {
   const all = [...arr(status['initContainerStatuses']), ...arr(status['containerStatuses'])].map(rec);
   for (const s of all) {
     const waiting = rec(rec(s['state'])['waiting']);
@@ -132,7 +138,7 @@ export function computePodFailure(status: Record<string, unknown>): string | und
     const last = rec(rec(s['lastState'])['terminated']);
     const detail = str(last['message']) ?? str(waiting['message']) ?? '';
     const exit = typeof last['exitCode'] === 'number' ? ` (exit code ${String(last['exitCode'])})` : '';
-    return `container ${str(s['name']) ?? '?'}: ${reason}${exit}${detail === '' ? '' : `: ${tailOf(detail)}`}`;
+    return { reason, message: `container ${str(s['name']) ?? '?'}: ${reason}${exit}${detail === '' ? '' : `: ${tailOf(detail)}`}` };
   }
   return undefined;
 }
@@ -197,7 +203,8 @@ export function computePodView(pod: JsonObject): PodView {
     .reduce((sum, s) => sum + num(s['restartCount']), 0);
   const readyCondition = arr(status['conditions']).map(rec).find((c) => c['type'] === 'Ready' && c['status'] === 'True');
   const readySince = str(readyCondition?.['lastTransitionTime']);
-  const failure = computePodFailure(status);
+  const failureDetail = computePodFailureDetail(status);
+  const failure = failureDetail?.message;
   return {
     name: nameOf(pod),
     ...(node === undefined ? {} : { node }),
@@ -214,6 +221,7 @@ export function computePodView(pod: JsonObject): PodView {
     restarts,
     ...(readySince === undefined ? {} : { readySince }),
     ...(failure === undefined ? {} : { failure }),
+    ...(failureDetail === undefined ? {} : { failureReason: failureDetail.reason }),
   };
 }
 

@@ -2,7 +2,8 @@
  * Pod-level settings every self-hosted component gets.
  */
 import type { V1PodTemplateSpec } from '@kubernetes/client-node';
-import { cloneTemplate } from '../container.js';
+import { cloneTemplate, mainContainerOf } from '../container.js';
+import type { MutationContext } from '../types.js';
 
 export const DEFAULT_PRIORITY_CLASS = 'system-node-critical';
 
@@ -39,5 +40,18 @@ export function disableServiceAccountToken(template: V1PodTemplateSpec): V1PodTe
   if (out.spec !== undefined && out.spec.automountServiceAccountToken === undefined) {
     out.spec.automountServiceAccountToken = false;
   }
+  return out;
+}
+
+/**
+ * terminationMessagePolicy FallbackToLogsOnError on the component's container (kubeadm leaves the
+ * default, File, which none of these programs write): when a new instance exits with an error, the
+ * last lines of its log become its termination message, which the rollout's health gate puts in
+ * the conditions, so the reason a step failed outlives the pod the rollback deletes. Sidecars are
+ * kept as the source has them.
+ */
+export function reportLogsOnError(template: V1PodTemplateSpec, ctx: MutationContext): V1PodTemplateSpec {
+  const out = cloneTemplate(template);
+  mainContainerOf(out, ctx).terminationMessagePolicy = 'FallbackToLogsOnError';
   return out;
 }
