@@ -16,6 +16,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { API_GROUP, API_VERSION } from '../../src/api/types.js';
 import { kubeClient, type JsonObject } from '../../src/kube/client.js';
 import { LEASE_NAME } from '../../src/operator/operator.js';
 import { ensureControlPlaneCrd } from '../support/crd.js';
@@ -203,6 +204,7 @@ afterAll(async () => {
   await admin.delete(`${CP_PATH}/${CP_NAME}`).catch(ignore);
   const workloads = (await listWorkloads(admin)).filter((w) => nameOf(w).startsWith('selfhost-') || nameOf(w) === 'kube-proxy');
   for (const w of workloads) await deleteAndWait(admin, objectPath(w)).catch(ignore);
+  await admin.delete(`/api/v1/namespaces/${NS}/configmaps/selfhost-revisions`).catch(ignore);
   for (const cm of await admin.list(`/api/v1/namespaces/${NS}/configmaps`, { labelSelector: 'selfhost.dev/node' })) {
     await admin.delete(`/api/v1/namespaces/${NS}/configmaps/${nameOf(cm)}`).catch(ignore);
   }
@@ -428,5 +430,45 @@ describe('the operator on tier sim', () => {
     expect(proxy.accepted).toBeGreaterThan(acceptedBefore);
     expect(b.exitCode).toBeUndefined();
     expect(await leaseHolder()).toBe('op-b');
+  });
+  it('a rollout after the pivot: an override is applied, gated and recorded; an operator restart mid-step changes nothing', { timeout: 120_000 }, async ({ skip }) => {
+    needsConverged(skip);
+    const path = `/apis/apps/v1/namespaces/${NS}/deployments/selfhost-kube-scheduler`;
+    const revisionOf = async (): Promise<string | undefined> => {
+      const cm = await admin.get(`/api/v1/namespaces/${NS}/configmaps/selfhost-revisions`);
+      const text = str(rec(cm?.['data'])['kube-scheduler.json']);
+      return text === undefined ? undefined : str(rec(JSON.parse(text))['templateHash']);
+    };
+    const before = await revisionOf();
+    expect(before).toBeDefined();
+    await admin.apply(
+      `${CP_PATH}/${CP_NAME}`,
+      { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: 'ControlPlane', metadata: { name: CP_NAME }, spec: { version: 'v1.37.2', overrides: { 'kube-scheduler': { extraArgs: [{ name: 'v', value: '3' }] } } } },
+      { fieldManager: TEST_FIELD_MANAGER, force: true },
+    );
+    // The step starts: the Deployment gets the flag, the phase says so.
+    await waitFor('the scheduler Deployment with --v=3', async () => {
+      const d = await admin.get(path);
+      const args = arr(rec(arr(rec(rec(rec(d?.['spec'])['template'])['spec'])['containers'])[0])['command']);
+      return args.includes('--v=3') ? true : undefined;
+    }, { timeoutMs: 30_000 });
+    const upgrading = await waitForPhase('Upgrading', 15_000);
+    expect(str(rec(upgrading['status'])['step'])).toBe('1/1 kube-scheduler');
+    // An operator restart in the middle of the step (its settle period).
+    const current = operators[operators.length - 1];
+    if (current === undefined) throw new Error('no operator');
+    await current.stop();
+    operators.push(startOperator({ kc: await serviceAccountKubeConfig(admin, kc, NS, 'selfhost'), identity: 'op-c', leaderElect: true, logger: logs.logger('op-c') }));
+    const done = await waitForPhase('SelfHosted', 90_000);
+    const status = rec(done['status']);
+    expect(rec(status['lastUpgrade'])['result']).toBe('Succeeded');
+    const steps = arr(rec(status['plan'])['steps']).map(rec);
+    expect(steps.map((x) => `${String(x['component'])} ${String(x['action'])} ${String(x['state'])}`)).toEqual(['kube-scheduler Rollout Succeeded']);
+    expect(conditionOf(done, 'Ready')?.['status']).toBe('True');
+    // The new template is the proven revision now: what the Deployment's pods run.
+    const after = await revisionOf();
+    const d = await admin.get(path);
+    expect(after).not.toBe(before);
+    expect(after).toBe(annotationsOf(rec(rec(d?.['spec'])['template']))['selfhost.dev/template-hash']);
   });
 });
