@@ -29,7 +29,14 @@ else
   log "WARNING: the host differs from its record (above)"
   rc=1
 fi
+# A container's processes can outlive its killed shim by a moment (they are reparented and get
+# their SIGKILL late): give them 10 s to go before calling them left over.
 left=$("$NODE_HACK/snapshot.sh" --procs)
+for _ in $(seq 20); do
+  [ -n "$left" ] || break
+  sleep 0.5
+  left=$("$NODE_HACK/snapshot.sh" --procs)
+done
 if [ -n "$left" ]; then
   log "WARNING: processes of the tier are still running:"
   echo "$left" >&2
