@@ -29,7 +29,9 @@ export const ETCD_SNAPSHOT_USAGE = `usage: selfhost etcd-snapshot [options]
 
 Takes a snapshot through etcd's snapshot API (gRPC gateway, TLS client certificates), verifies
 the sha256 trailer etcd appends, and writes <dir>/<name>.db (the format of etcdctl snapshot save)
-and <dir>/<name>.json. Prints one JSON result line, also written to --termination-log.
+and <dir>/<name>.json. When <name> exists already and its file still matches its record, that
+snapshot is reported again (reused: true) instead of taking another. Prints one JSON result line,
+also written to --termination-log. Exit 0 only for a verified snapshot.
 
 options:
   --endpoint <url>        etcd client URL (default ${DEFAULT_ENDPOINT})
@@ -145,11 +147,11 @@ export async function etcdSnapshot(opts: EtcdSnapshotOptions, io: CliIo, deps: E
   let result: SnapshotResult;
   try {
     const gateway = deps.gateway(opts.endpoint, readTls(opts, io));
-    const { record, deleted } = await takeSnapshot(
+    const { record, deleted, reused } = await takeSnapshot(
       { dir: opts.dir, name: opts.name, retention: opts.retention, minFreeBytes: opts.minFreeBytes },
       { gateway, now: deps.now, freeBytes: deps.freeBytes },
     );
-    result = { ok: true, ...record, deleted };
+    result = { ok: true, ...record, deleted, reused };
   } catch (err) {
     result = { ok: false, name: opts.name, error: err instanceof Error ? err.message : String(err) };
   }

@@ -34,7 +34,13 @@ export interface SnapshotRecord {
 }
 
 export type SnapshotResult =
-  | (SnapshotRecord & { ok: true; /** Names of older snapshots removed by --retention. */ deleted: string[] })
+  | (SnapshotRecord & {
+      ok: true;
+      /** Names of older snapshots removed by --retention. */
+      deleted: string[];
+      /** The snapshot of this name already existed and its file still matched its record. */
+      reused: boolean;
+    })
   | { ok: false; error: string; name?: string };
 
 /** A termination message holds at most 4096 bytes: the error is shortened to fit. */
@@ -100,5 +106,6 @@ export function parseResultLine(text: string): SnapshotResult {
   if (!Array.isArray(doc.deleted) || !doc.deleted.every((d) => typeof d === 'string')) {
     throw new Error('snapshot result: deleted is not a list of names');
   }
+  if (typeof doc.reused !== 'boolean') throw new Error(`snapshot result: reused is ${JSON.stringify(doc.reused)}, want true or false`);
   return doc as unknown as SnapshotResult;
 }

@@ -4,13 +4,14 @@
  * A failure at any step leaves no `.part` file behind; the previous snapshots stay untouched
  * (retention runs only after the new snapshot is complete, so the disk needs room for one more).
  */
+import { createHash } from 'node:crypto';
 import { chmod, mkdir, open, readdir, readFile, rename, rm, stat, statfs, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkDiskSpace } from './disk.js';
 import type { EtcdGateway } from './gateway.js';
 import { decodeSnapshotStream } from './gateway-stream.js';
 import { SnapshotIntegrity } from './integrity.js';
-import { RECORD_FORMAT, type SnapshotRecord } from './record.js';
+import { parseRecord, RECORD_FORMAT, type SnapshotRecord } from './record.js';
 import { findOwnSnapshots, selectForDeletion } from './retention.js';
 
 export interface TakeOptions {
@@ -32,6 +33,8 @@ export interface TakeDeps {
 export interface TakeOutcome {
   record: SnapshotRecord;
   deleted: string[];
+  /** The snapshot of this name existed already and matched its record (a re-run of the same Job). */
+  reused: boolean;
 }
 
 const DIR_MODE = 0o700;
@@ -87,6 +90,7 @@ async function streamInto(file: FileHandle, deps: TakeDeps): Promise<{ version: 
 
 async function writePrivateFile(path: string, text: string): Promise<void> {
   const part = `${path}.part`;
+  await rm(part, { force: true });
   const f = await open(part, 'w', FILE_MODE);
   try {
     await f.writeFile(text);
@@ -114,7 +118,9 @@ export async function takeSnapshot(opts: TakeOptions, deps: TakeDeps): Promise<T
 
   await ensurePrivateDir(opts.dir);
   if ((await exists(dbPath)) || (await exists(recordPath))) {
-    throw new Error(`snapshot ${opts.name} already exists in ${opts.dir} (${opts.name}.db or ${opts.name}.json): choose another --name`);
+    const record = await verifyExisting(opts.dir, opts.name);
+    const deleted = await applyRetention(opts.dir, opts.retention, opts.name);
+    return { record, deleted, reused: true };
   }
   // Left by a run of the same name that was killed: it is ours and incomplete.
   await rm(partPath, { force: true });
@@ -158,7 +164,46 @@ export async function takeSnapshot(opts: TakeOptions, deps: TakeDeps): Promise<T
   await syncDir(opts.dir);
 
   const deleted = await applyRetention(opts.dir, opts.retention, opts.name);
-  return { record, deleted };
+  return { record, deleted, reused: false };
+}
+
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  const f = await open(path, 'r');
+  try {
+    for await (const piece of f.createReadStream()) hash.update(piece as Buffer);
+  } finally {
+    await f.close();
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * A snapshot of the same name is there already (the same Job created again, e.g. after the operator
+ * restarted): it counts only when its record is ours and the file still has the recorded size and
+ * sha256; anything else is refused rather than overwritten.
+ */
+async function verifyExisting(dir: string, name: string): Promise<SnapshotRecord> {
+  const dbPath = join(dir, `${name}.db`);
+  const refuse = (why: string, cause?: unknown): Error =>
+    new Error(`snapshot ${name} already exists in ${dir} but ${why}: choose another --name, or remove ${name}.db and ${name}.json`, { cause });
+  let record: SnapshotRecord | undefined;
+  try {
+    record = parseRecord(await readFile(join(dir, `${name}.json`), 'utf8'));
+  } catch (err) {
+    throw refuse(`its record ${name}.json cannot be read`, err);
+  }
+  if (record === undefined || record.name !== name || record.path !== dbPath) throw refuse(`${name}.json is not a record of this command for it`);
+  let size: number;
+  try {
+    size = (await stat(dbPath)).size;
+  } catch (err) {
+    throw refuse(`${name}.db is missing`, err);
+  }
+  if (size !== record.size) throw refuse(`${name}.db has ${size} bytes, its record says ${record.size}`);
+  const sha = await sha256File(dbPath);
+  if (sha !== record.sha256) throw refuse(`the sha256 of ${name}.db is ${sha}, its record says ${record.sha256}`);
+  return record;
 }
 
 /** Deletes this command's snapshots beyond the newest `retention` (see retention.ts). */
