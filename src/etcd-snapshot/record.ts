@@ -49,8 +49,13 @@ export const TERMINATION_MESSAGE_LIMIT = 4096;
 export function formatResult(result: SnapshotResult): string {
   const line = JSON.stringify(result);
   if (result.ok || Buffer.byteLength(line) <= TERMINATION_MESSAGE_LIMIT) return line;
-  const room = TERMINATION_MESSAGE_LIMIT - Buffer.byteLength(JSON.stringify({ ...result, error: '' })) - 16;
-  return JSON.stringify({ ...result, error: `${result.error.slice(0, Math.max(0, room))} …` });
+  // Characters may take several bytes (and JSON escapes more): shorten until the line fits.
+  let keep = result.error.length;
+  for (;;) {
+    keep = Math.floor(keep * 0.9);
+    const shorter = JSON.stringify({ ...result, error: `${result.error.slice(0, keep)} …` });
+    if (Buffer.byteLength(shorter) <= TERMINATION_MESSAGE_LIMIT || keep === 0) return shorter;
+  }
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
