@@ -207,6 +207,9 @@ export function parseSnapshotResult(pod: JsonObject): SnapshotJobOutcome {
       const why = [str(status.reason), str(status.message)].filter((s) => s !== undefined).join(': ');
       return { state: 'failed', message: `snapshot pod ${podName} failed before its container finished${why ? `: ${why}` : ''}` };
     }
+    if (status.phase === 'Succeeded') {
+      return { state: 'failed', message: `snapshot pod ${podName} succeeded without a terminated ${SNAPSHOT_CONTAINER} container to read the result from` };
+    }
     return { state: 'running' };
   }
   const exitCode = typeof terminated.exitCode === 'number' ? terminated.exitCode : undefined;
