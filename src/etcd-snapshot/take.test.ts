@@ -18,7 +18,7 @@ afterEach(() => rmSync(root, { recursive: true, force: true }));
 const db = fakeDb(70_000);
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
-function deps(lines: string[] = gatewayLines(db), extra: Partial<TakeDeps> = {}): TakeDeps & { gateway: ReturnType<typeof fakeGateway> } {
+function deps(lines: string[] = gatewayLines(db), extra: Partial<Omit<TakeDeps, 'gateway'>> = {}): TakeDeps & { gateway: ReturnType<typeof fakeGateway> } {
   let t = Date.parse('2026-12-03T12:00:00Z');
   return {
     gateway: fakeGateway({ body: () => bodyOf(`${lines.join('\n')}\n`, 4096), status: { dbSize: db.length } }),
