@@ -74,6 +74,26 @@ async function readBody(res: IncomingMessage, limit: number): Promise<string> {
   return Buffer.concat(parts).toString('utf8').slice(0, limit);
 }
 
+/** TLS failures in words that say which flag to check (OpenSSL's own text is kept after it). */
+export function describeRequestError(err: Error & { code?: unknown }): string {
+  const text = err.message.replace(/\s+$/, '');
+  switch (err.code) {
+    case 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA':
+    case 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE':
+    case 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED':
+      return `etcd refused the client certificate (--cert/--key): it is not signed by a CA etcd trusts (${text})`;
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+      return `etcd's serving certificate is not signed by --cacert (${text})`;
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return `etcd's serving certificate does not name the --endpoint host (${text})`;
+    default:
+      return text;
+  }
+}
+
 export function httpsGateway(endpoint: string, tls: TlsFiles, timeoutMs = DEFAULT_TIMEOUT_MS): EtcdGateway {
   const base = new URL(endpoint);
 
@@ -91,7 +111,7 @@ export function httpsGateway(endpoint: string, tls: TlsFiles, timeoutMs = DEFAUL
         ...(signal ? { signal } : {}),
       });
       req.once('timeout', () => req.destroy(new Error(`no answer from etcd for ${timeoutMs}ms`)));
-      req.once('error', (err) => reject(new Error(`etcd POST ${url.href}: ${err.message}`, { cause: err })));
+      req.once('error', (err) => reject(new Error(`etcd POST ${url.href}: ${describeRequestError(err)}`, { cause: err })));
       req.once('response', (res) => {
         if (res.statusCode === 200) {
           resolve(res);
