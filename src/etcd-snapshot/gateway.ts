@@ -3,8 +3,8 @@
  * selfhost image has no etcd binaries and needs no gRPC dependency for the three calls it makes.
  * TLS with client certificates, as kubeadm's etcd requires (--client-cert-auth).
  */
-import { request } from 'node:https';
-import type { IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { ClientRequest, IncomingMessage } from 'node:http';
 
 export interface TlsFiles {
   ca: Buffer;
@@ -33,7 +33,6 @@ export interface EtcdGateway {
   snapshot(signal?: AbortSignal): Promise<AsyncIterable<Buffer>>;
 }
 
-/** How long a unary call, or a pause inside the snapshot stream, may take. */
 const DEFAULT_TIMEOUT_MS = 30_000;
 const MAX_ERROR_BODY = 2048;
 
@@ -94,8 +93,17 @@ export function describeRequestError(err: Error & { code?: unknown }): string {
   }
 }
 
-export function httpsGateway(endpoint: string, tls: TlsFiles, timeoutMs = DEFAULT_TIMEOUT_MS): EtcdGateway {
+export interface GatewayOptions {
+  /** How long a unary call, or a pause inside the snapshot stream, may take. */
+  timeoutMs?: number;
+  /** https.request; tests pass http.request to talk to a plain loopback server. */
+  request?: (url: URL, options: Record<string, unknown>) => ClientRequest;
+}
+
+export function httpsGateway(endpoint: string, tls: TlsFiles, options: GatewayOptions = {}): EtcdGateway {
   const base = new URL(endpoint);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const request = options.request ?? httpsRequest;
 
   const post = (path: string, body: object, signal?: AbortSignal): Promise<IncomingMessage> =>
     new Promise((resolve, reject) => {
