@@ -69,7 +69,7 @@ describe('selfhost etcd-snapshot', () => {
     `--termination-log=${join(root, 'tlog')}`, ...more,
   ];
 
-  function run(args: string[], lines: string[], io = memoryIo(files)) {
+  function run(args: string[], lines: string[], io = memoryIo(files), signal = new AbortController().signal) {
     const seen: { endpoint?: string; tls?: TlsFiles } = {};
     const deps: EtcdSnapshotDeps = {
       now: () => NOW,
@@ -79,6 +79,7 @@ describe('selfhost etcd-snapshot', () => {
       },
       freeBytes: () => Promise.resolve(1 << 30),
       writeTerminationLog: (path, text) => writeFileSync(path, text),
+      signal,
     };
     return { io, seen, code: runEtcdSnapshot(args, io, deps) };
   }
@@ -101,6 +102,15 @@ describe('selfhost etcd-snapshot', () => {
     expect(io.stdout).toEqual([line]);
     expect(io.stderr).toEqual(['selfhost etcd-snapshot: etcd aborted the snapshot stream at line 1: etcdserver: no leader']);
     expect(readFileSync(join(root, 'tlog'), 'utf8')).toBe(line);
+  });
+
+  it('stops on a signal, reporting why, with no file left', async () => {
+    const ctl = new AbortController();
+    ctl.abort(new Error('stopped by SIGTERM'));
+    const { io, code } = run(argv(), gatewayLines(fakeDb(1000)), memoryIo(files), ctl.signal);
+    expect(await code).toBe(1);
+    expect(io.stderr).toEqual(['selfhost etcd-snapshot: stopped by SIGTERM']);
+    expect(readFileSync(join(root, 'tlog'), 'utf8')).toBe('{"ok":false,"name":"s1","error":"stopped by SIGTERM"}');
   });
 
   it('names the key file it cannot read, never its content', async () => {

@@ -63,6 +63,26 @@ export interface EtcdSnapshotDeps {
   freeBytes: (dir: string) => Promise<number>;
   /** Writes the result to the termination log when that file exists. */
   writeTerminationLog: (path: string, text: string) => void;
+  /** Stops the snapshot (its .part removed); default SIGTERM/SIGINT. */
+  signal?: AbortSignal;
+}
+
+/**
+ * SIGTERM/SIGINT as an AbortSignal. Node as PID 1 of a container has no default SIGTERM handling:
+ * without this a Job deadline would SIGKILL it after the grace period and leave the .part behind.
+ */
+function processSignal(): { signal: AbortSignal; release: () => void } {
+  const ctl = new AbortController();
+  const onSignal = (sig: NodeJS.Signals): void => ctl.abort(new Error(`stopped by ${sig}`));
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return {
+    signal: ctl.signal,
+    release: () => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    },
+  };
 }
 
 const OPTIONS = {
@@ -145,15 +165,20 @@ function readTls(opts: EtcdSnapshotOptions, io: CliIo): TlsFiles {
 /** Runs the snapshot and reports it; the exit code is 0 only for a verified, recorded snapshot. */
 export async function etcdSnapshot(opts: EtcdSnapshotOptions, io: CliIo, deps: EtcdSnapshotDeps): Promise<number> {
   let result: SnapshotResult;
+  const stop = deps.signal === undefined ? processSignal() : { signal: deps.signal, release: () => undefined };
   try {
     const gateway = deps.gateway(opts.endpoint, readTls(opts, io));
     const { record, deleted, reused } = await takeSnapshot(
       { dir: opts.dir, name: opts.name, retention: opts.retention, minFreeBytes: opts.minFreeBytes },
-      { gateway, now: deps.now, freeBytes: deps.freeBytes },
+      { gateway, now: deps.now, freeBytes: deps.freeBytes, signal: stop.signal },
     );
     result = { ok: true, ...record, deleted, reused };
   } catch (err) {
-    result = { ok: false, name: opts.name, error: err instanceof Error ? err.message : String(err) };
+    const reason: unknown = stop.signal.aborted ? stop.signal.reason : undefined;
+    const message = err instanceof Error ? err.message : String(err);
+    result = { ok: false, name: opts.name, error: reason instanceof Error && reason.message !== message ? `${reason.message}: ${message}` : message };
+  } finally {
+    stop.release();
   }
   const line = formatResult(result);
   io.out(line);

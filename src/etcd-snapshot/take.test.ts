@@ -162,3 +162,19 @@ describe('takeSnapshot', () => {
     expect(readdirSync(dir).sort()).toEqual(['now.db', 'now.json']);
   });
 });
+
+describe('takeSnapshot when stopped', () => {
+  it('removes the .part and says it was stopped (SIGTERM from a Job deadline)', async () => {
+    const ctl = new AbortController();
+    async function* slow(): AsyncGenerator<Buffer> {
+      const lines = gatewayLines(db);
+      yield Buffer.from(`${lines[0] ?? ''}\n`);
+      ctl.abort(new Error('stopped by SIGTERM'));
+      yield Buffer.from(`${lines.slice(1).join('\n')}\n`);
+    }
+    const d = deps();
+    d.gateway = fakeGateway({ body: slow, status: { dbSize: db.length } });
+    await expect(takeSnapshot(opts(), { ...d, signal: ctl.signal })).rejects.toThrow('stopped by SIGTERM');
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});

@@ -72,6 +72,7 @@ async function streamInto(file: FileHandle, deps: TakeDeps): Promise<{ version: 
   let received = 0;
   let version = '';
   for await (const chunk of decodeSnapshotStream(await deps.gateway.snapshot(deps.signal))) {
+    deps.signal?.throwIfAborted();
     // The first chunk announces the database size: what it carries plus what remains.
     declared ??= chunk.blob.length + chunk.remainingBytes;
     if (chunk.version !== undefined) version = chunk.version;
