@@ -178,3 +178,12 @@ describe('takeSnapshot when stopped', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 });
+
+describe('takeSnapshot when the record cannot be written', () => {
+  it('removes the new .db too, so no snapshot without its record stays behind', async () => {
+    // A directory where the record's .part goes: writing the record fails.
+    mkdirSync(join(dir, 'snap-1.json.part'), { recursive: true });
+    await expect(takeSnapshot(opts(), deps())).rejects.toThrow(`cannot record snapshot snap-1 in ${dir}: `);
+    expect(readdirSync(dir)).toEqual(['snap-1.json.part']);
+  });
+});

@@ -92,14 +92,19 @@ async function streamInto(file: FileHandle, deps: TakeDeps): Promise<{ version: 
 async function writePrivateFile(path: string, text: string): Promise<void> {
   const part = `${path}.part`;
   await rm(part, { force: true });
-  const f = await open(part, 'w', FILE_MODE);
   try {
-    await f.writeFile(text);
-    await f.sync();
-  } finally {
-    await f.close();
+    const f = await open(part, 'w', FILE_MODE);
+    try {
+      await f.writeFile(text);
+      await f.sync();
+    } finally {
+      await f.close();
+    }
+    await rename(part, path);
+  } catch (err) {
+    await rm(part, { force: true });
+    throw err;
   }
-  await rename(part, path);
 }
 
 async function syncDir(dir: string): Promise<void> {
@@ -161,8 +166,15 @@ export async function takeSnapshot(opts: TakeOptions, deps: TakeDeps): Promise<T
     time: new Date(finished).toISOString(),
     durationMs: finished - started,
   };
-  await writePrivateFile(recordPath, `${JSON.stringify(record, null, 2)}\n`);
-  await syncDir(opts.dir);
+  try {
+    await writePrivateFile(recordPath, `${JSON.stringify(record, null, 2)}\n`);
+    await syncDir(opts.dir);
+  } catch (err) {
+    // A .db without its record would be neither reused nor ever deleted by retention.
+    await rm(dbPath, { force: true });
+    await rm(recordPath, { force: true });
+    throw new Error(`cannot record snapshot ${opts.name} in ${opts.dir}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
 
   const deleted = await applyRetention(opts.dir, opts.retention, opts.name);
   return { record, deleted, reused: false };
