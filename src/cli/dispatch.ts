@@ -1,5 +1,6 @@
 import { EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
 import { runAgent } from './agent.js';
+import { runEtcdSnapshot } from './etcd-snapshot.js';
 import { runGate } from './gate.js';
 import { runPlan } from './plan.js';
 import { runRender } from './render.js';
@@ -15,6 +16,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   run: { run: runOperator, summary: 'run the operator (reconciles the ControlPlane; leader-elected)' },
   agent: { run: runAgent, summary: 'run the node agent (retires/restores static manifests on this node)' },
   gate: { run: runGate, summary: 'wait until a static component is gone from this node (init container)' },
+  'etcd-snapshot': { run: runEtcdSnapshot, summary: 'take a verified etcd snapshot on this node (pre-upgrade Job)' },
 };
 
 export function usage(): string {
