@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import { load } from 'js-yaml';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,7 +31,14 @@ const SAMPLE = path.join(REPO, 'deploy', 'samples', 'controlplane.yaml');
 
 interface CpFull extends ControlPlaneView {
   version?: string;
-  lastUpgrade?: { fromVersion?: string; toVersion: string; result: string; startedAt: string; finishedAt?: string };
+  lastUpgrade?: {
+    fromVersion?: string;
+    toVersion: string;
+    result: string;
+    startedAt: string;
+    finishedAt?: string;
+    snapshot?: { node: string; path: string; size: number; sha256: string; revision: number; keys: number; time: string };
+  };
   plan?: { operation?: string; steps: { component: string; action?: string; fromVersion?: string; toVersion?: string; state: string; startedAt?: string; finishedAt?: string }[] };
 }
 
@@ -118,9 +125,20 @@ describe('tier node: golden path (pivot, then a patch upgrade by editing spec.ve
     expect(seenUpgrading.phase === 'Upgrading' || seenUpgrading.version === TO).toBe(true);
     expect(done.plan?.operation).toBe('Upgrade');
     expect(done.plan?.steps.map((s) => `${s.component} ${s.action ?? ''} ${s.fromVersion ?? ''}→${s.toVersion ?? ''} ${s.state}`)).toEqual(
-      ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy'].map((c) => `${c} Upgrade ${FROM}→${TO} Succeeded`),
+      ['etcd Snapshot → Succeeded', ...['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy'].map((c) => `${c} Upgrade ${FROM}→${TO} Succeeded`)],
     );
     expect(done.lastUpgrade).toMatchObject({ fromVersion: FROM, toVersion: TO, result: 'Succeeded' });
+    // The verified etcd snapshot taken before the first step is on the node's disk (this host),
+    // whole: its size and sha256 as recorded, and etcd's integrity trailer (sha256 of the db) holds.
+    const snap = done.lastUpgrade?.snapshot;
+    expect(snap?.revision).toBeGreaterThan(0);
+    expect(snap?.keys).toBeGreaterThan(0);
+    const bytes = readFileSync(snap?.path ?? '/nonexistent');
+    expect(bytes.length).toBe(snap?.size);
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(snap?.sha256);
+    const db = bytes.subarray(0, bytes.length - 32);
+    expect(createHash('sha256').update(db).digest('hex')).toBe(bytes.subarray(bytes.length - 32).toString('hex'));
+    expect((statSync(snap?.path ?? '/nonexistent').mode & 0o777).toString(8)).toBe('600');
     const waited = kubectl(['wait', '--for=condition=Ready', 'controlplane/cluster', '--timeout=60s']);
     expect(waited.code, waited.out).toBe(0);
     const version = kubectl(['version', '-o', 'json']);

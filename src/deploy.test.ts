@@ -123,13 +123,14 @@ describe('deploy/ manifests', () => {
         ),
         ...['get', 'list', 'watch', 'delete'].map((v) => `${v} core/pods@kube-system`),
         ...['get', 'list', 'watch', 'create', 'patch', 'update'].map((v) => `${v} core/configmaps@kube-system`),
+        ...['get', 'create', 'patch'].map((v) => `${v} batch/jobs@kube-system`),
         'create coordination.k8s.io/leases@kube-system',
         ...['get', 'update', 'patch'].map((v) => `${v} coordination.k8s.io/leases[selfhost]@kube-system`),
         ...['create', 'patch'].map((v) => `${v} events.k8s.io/events@default`),
       ].sort(),
     );
     const readme = readFileSync(new URL('deploy/README.md', repo), 'utf8');
-    for (const r of ['controlplanes.selfhost.dev', 'controlplanes.selfhost.dev/status', 'nodes', 'daemonsets.apps', 'pods', 'configmaps', 'leases.coordination.k8s.io', 'events.events.k8s.io']) {
+    for (const r of ['controlplanes.selfhost.dev', 'controlplanes.selfhost.dev/status', 'nodes', 'daemonsets.apps', 'pods', 'configmaps', 'jobs.batch', 'leases.coordination.k8s.io', 'events.events.k8s.io']) {
       expect(readme).toContain(`\`${r}\``);
     }
   });

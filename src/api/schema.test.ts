@@ -98,6 +98,7 @@ describe('schema.ts and types.ts agree on every field name', () => {
         finishedAt: true,
         failedComponent: true,
         message: true,
+        snapshot: true,
       }),
     ],
     [

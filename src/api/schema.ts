@@ -361,6 +361,21 @@ const PLAN: JSONSchemaProps = {
   },
 };
 
+const SNAPSHOT_STATUS: JSONSchemaProps = {
+  type: 'object',
+  description: 'The verified etcd snapshot taken before the first step (docs/etcd-snapshot.md gives the restore commands).',
+  required: ['node', 'path', 'size', 'sha256', 'revision', 'keys', 'time'],
+  properties: {
+    node: { type: 'string', description: 'Control-plane node whose disk holds it.', maxLength: 253 },
+    path: { type: 'string', description: 'Path of the snapshot file on that node.', maxLength: 4096 },
+    size: { type: 'integer', format: 'int64', description: 'Bytes of the file.', minimum: 0 },
+    sha256: { type: 'string', description: 'sha256 of the whole file.', maxLength: 64 },
+    revision: { type: 'integer', format: 'int64', description: "etcd's revision right before the snapshot.", minimum: 0 },
+    keys: { type: 'integer', format: 'int64', description: 'Keys in etcd right before the snapshot.', minimum: 0 },
+    time: { type: 'string', format: 'date-time', description: 'When the snapshot finished.' },
+  },
+};
+
 const LAST_UPGRADE: JSONSchemaProps = {
   type: 'object',
   description:
@@ -379,6 +394,7 @@ const LAST_UPGRADE: JSONSchemaProps = {
     finishedAt: { type: 'string', format: 'date-time', description: 'When it ended.' },
     failedComponent: { type: 'string', description: 'The component whose health gate failed.', enum: COMPONENTS },
     message: { type: 'string', description: 'What failed and what was restored.', maxLength: MESSAGE_MAX_LENGTH },
+    snapshot: SNAPSHOT_STATUS,
   },
 };
 

@@ -173,6 +173,19 @@ export interface LastUpgrade {
   finishedAt?: string;
   failedComponent?: ComponentName;
   message?: string;
+  /** The verified etcd snapshot taken before the first step (spec.etcd.snapshotBeforeUpgrade). */
+  snapshot?: SnapshotStatus;
+}
+
+/** A verified etcd snapshot on a control-plane node's disk (status.lastUpgrade.snapshot). */
+export interface SnapshotStatus {
+  node: string;
+  path: string;
+  size: number;
+  sha256: string;
+  revision: number;
+  keys: number;
+  time: string;
 }
 
 export interface ControlPlaneStatus {

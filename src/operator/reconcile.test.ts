@@ -77,14 +77,16 @@ describe('reconcilePass', () => {
     const calls: Call[] = [];
     const events: EventInput[] = [];
     const result = await reconcilePass(deps(w, calls, events), 'cluster', signal, logger);
-    expect(calls.map((c) => `${c.verb} ${c.path}`)).toEqual([
-      'apply /apis/apps/v1/namespaces/kube-system/daemonsets/selfhost-kube-apiserver',
+    // The first step: the verified etcd snapshot (spec.etcd.snapshotBeforeUpgrade), as a Job on the node.
+    expect(calls.map((c) => `${c.verb} ${c.path.replace(/[0-9a-f]{12}$/, '<hash>')}`)).toEqual([
+      'apply /apis/batch/v1/namespaces/kube-system/jobs/selfhost-etcd-snapshot-<hash>',
       'apply /apis/selfhost.dev/v1alpha1/controlplanes/cluster/status',
     ]);
     const status = result?.status;
     expect(status?.phase).toBe('Upgrading');
     expect(status?.plan?.operation).toBe('Upgrade');
     expect(status?.plan?.steps.map((s) => `${s.component} ${s.action} ${s.state}`)).toEqual([
+      'etcd Snapshot Pending',
       'kube-apiserver Upgrade Pending',
       'kube-controller-manager Upgrade Pending',
       'kube-scheduler Upgrade Pending',

@@ -187,6 +187,12 @@ async function actRollout(deps: ReconcileDeps, snap: Snapshot, action: RolloutAc
     case 'RecordRevision':
       await applyRevisions(deps, snap, new Map([[action.component, action.revision]]), signal);
       return;
+    case 'CreateSnapshotJob': {
+      const meta = action.job['metadata'] as { name?: string } | undefined;
+      await deps.client.apply(`/apis/batch/v1/namespaces/${SYSTEM_NAMESPACE}/jobs/${meta?.name ?? ''}`, action.job, {}, signal);
+      return;
+    }
+    case 'RecordSnapshot': // status only: lastUpgrade.snapshot
     case 'Fail': // status only: lastUpgrade records the failure, the next pass rolls back
     case 'Wait':
     case 'Blocked':
@@ -203,6 +209,10 @@ function describeRolloutAction(a: RolloutAction): string {
       return `record ${a.component}'s template ${a.revision.templateHash.slice(0, 12)} as last known good`;
     case 'Fail':
       return `the rollout failed: ${a.message}`;
+    case 'CreateSnapshotJob':
+      return 'create the etcd snapshot Job';
+    case 'RecordSnapshot':
+      return `record the verified etcd snapshot ${a.snapshot.path} on ${a.snapshot.node}`;
     case 'Wait':
     case 'Blocked':
       return a.reason;
@@ -304,6 +314,7 @@ export async function reconcilePass(deps: ReconcileDeps, name: string, signal: A
       target,
       now,
       settleMs: deps.settleMs ?? 10_000,
+      image: deps.image,
       stepStartedAt: (component: ComponentName) => {
         const step = previousSteps.find((s) => s.component === component && s.state === 'Running' && s.action !== 'Pivot' && s.action !== 'Adopt');
         return step?.startedAt === undefined ? undefined : new Date(step.startedAt);

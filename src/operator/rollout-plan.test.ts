@@ -2,17 +2,17 @@ import { describe, expect, it } from 'vitest';
 import type { ComponentName, ControlPlaneSpec, LastUpgrade } from '../api/types.js';
 import { computeRolloutPlan, computeTargetHash, type RolloutAction } from './rollout-plan.js';
 import { computeLastUpgrade, computeRolloutPlanStatus } from './rollout-status.js';
-import { runToCompletion, SimWorld } from './testdata/world.js';
+import { IMAGE, runToCompletion, SimWorld } from './testdata/world.js';
 
 const T0 = new Date('2026-11-25T10:00:00Z');
 const later = (s: number) => new Date(T0.getTime() + s * 1000);
 
-/** A pivoted, proven cluster at `from`, with spec changed to `spec`. */
-function pivoted(from: string, spec: Partial<ControlPlaneSpec>): SimWorld {
+/** A pivoted, proven cluster at `from`, with spec changed to `spec` (no pre-upgrade snapshot unless asked). */
+function pivoted(from: string, spec: Partial<ControlPlaneSpec>, snapshot = false): SimWorld {
   const w = new SimWorld({ version: from }, from);
   runToCompletion(w);
   w.proveAll();
-  w.cp = { ...w.cp, spec: { ...w.cp.spec, ...spec } };
+  w.cp = { ...w.cp, spec: { ...w.cp.spec, etcd: { ...w.cp.spec.etcd, snapshotBeforeUpgrade: snapshot }, ...spec } };
   return w;
 }
 
@@ -23,6 +23,9 @@ function describeAction(a: RolloutAction): string {
     case 'RecordRevision':
     case 'Fail':
       return `${a.type} ${a.component}`;
+    case 'CreateSnapshotJob':
+    case 'RecordSnapshot':
+      return a.type;
     case 'Wait':
     case 'Blocked':
       return `${a.type} ${a.component ?? ''}`.trim();
@@ -64,17 +67,20 @@ describe('computeRolloutPlan', () => {
     expect(r.steps).toEqual([]);
   });
 
-  it('upgrades a patch one component at a time in skew order, each behind its gate', () => {
-    const w = pivoted('v1.37.1', { version: 'v1.37.2' });
+  it('upgrades a patch: a verified etcd snapshot first, then one component at a time in skew order, each behind its gate', () => {
+    const w = pivoted('v1.37.1', { version: 'v1.37.2' }, true);
     const first = w.rollout(T0);
     // etcd keeps 3.7.0 across v1.37 patches: no step for it.
     expect(first.steps.map((s) => `${s.component} ${s.action} ${s.fromVersion ?? ''}→${s.toVersion ?? ''} ${s.state}`)).toEqual([
+      'etcd Snapshot → Pending',
       'kube-apiserver Upgrade v1.37.1→v1.37.2 Pending',
       'kube-controller-manager Upgrade v1.37.1→v1.37.2 Pending',
       'kube-scheduler Upgrade v1.37.1→v1.37.2 Pending',
       'kube-proxy Upgrade v1.37.1→v1.37.2 Pending',
     ]);
     expect(drive(w)).toEqual([
+      'CreateSnapshotJob',
+      'RecordSnapshot',
       'Apply kube-apiserver (Rollout)',
       'RecordRevision kube-apiserver',
       'Apply kube-controller-manager (Rollout)',
@@ -86,9 +92,11 @@ describe('computeRolloutPlan', () => {
       'Done',
     ]);
     expect(w.cp.status?.lastUpgrade?.result).toBe('Succeeded');
+    expect(w.cp.status?.lastUpgrade?.snapshot).toMatchObject({ node: 'cp1', path: '/var/lib/selfhost/etcd-snapshots/x.db', revision: 82, keys: 81 });
     expect(w.cp.status?.lastUpgrade?.fromVersion).toBe('v1.37.1');
     expect(w.cp.status?.plan?.operation).toBe('Upgrade');
     expect(w.cp.status?.plan?.steps.map((s) => `${s.component} ${s.action} ${s.fromVersion ?? ''}→${s.toVersion ?? ''} ${s.state}`)).toEqual([
+      'etcd Snapshot → Succeeded',
       'kube-apiserver Upgrade v1.37.1→v1.37.2 Succeeded',
       'kube-controller-manager Upgrade v1.37.1→v1.37.2 Succeeded',
       'kube-scheduler Upgrade v1.37.1→v1.37.2 Succeeded',
@@ -98,6 +106,21 @@ describe('computeRolloutPlan', () => {
     for (const s of w.cp.status?.plan?.steps ?? []) expect(Date.parse(s.finishedAt ?? '')).toBeGreaterThan(Date.parse(s.startedAt ?? ''));
     // Done stays Done: the next pass changes nothing.
     expect(w.rollout(later(9999)).action).toEqual({ type: 'Done' });
+  });
+
+  it('a failed snapshot stops the upgrade before anything moves, and says why', () => {
+    const w = pivoted('v1.37.1', { version: 'v1.37.2' }, true);
+    w.snapshotOutcome = { exitCode: 1, message: JSON.stringify({ ok: false, name: 'x', error: '/var/lib/selfhost/etcd-snapshots has 10 MiB free; one more snapshot needs 1.1 GiB' }) };
+    const trail = drive(w);
+    expect(trail).toEqual(['CreateSnapshotJob', 'Blocked etcd']);
+    const r = w.rollout(later(100)).action;
+    expect(r.type === 'Blocked' && r.reason).toMatch(/etcd snapshot before the upgrade failed: .*10 MiB free/);
+    expect(w.workloads.get('DaemonSet/selfhost-kube-apiserver')?.['spec']).toEqual(w.snapshot().revisions.get('kube-apiserver')?.object['spec']);
+  });
+
+  it('takes no snapshot for a change that moves no version (an override)', () => {
+    const w = pivoted('v1.37.2', { overrides: { 'kube-scheduler': { extraArgs: [{ name: 'v', value: '3' }] } } }, true);
+    expect(drive(w)[0]).toBe('Apply kube-scheduler (Rollout)');
   });
 
   it('waits for the settle period: a pod Ready for 1 s does not pass', () => {
@@ -155,7 +178,7 @@ describe('computeRolloutPlan', () => {
   it('passes the apiserver step only when the API serves the new version (/version)', () => {
     const w = pivoted('v1.37.1', { version: 'v1.37.2' });
     w.applyRollout(w.rollout(T0).action, { readySince: T0.toISOString() });
-    const input = { snap: w.snapshot(), target: w.target(), now: later(11), stepStartedAt: () => T0, settleMs: 10_000 };
+    const input = { snap: w.snapshot(), target: w.target(), now: later(11), stepStartedAt: () => T0, settleMs: 10_000, image: IMAGE };
     const old = computeRolloutPlan({ ...input, servedVersion: 'v1.37.1' }).action;
     expect(old.type === 'Wait' && old.reason).toBe('the API serves v1.37.1, not yet v1.37.2 (/version)');
     expect(computeRolloutPlan({ ...input, servedVersion: 'v1.37.2' }).action.type).toBe('RecordRevision');

@@ -19,7 +19,9 @@
  * The failed target is not retried until the spec asks for something else (a new hash).
  */
 import type { Revision } from '../api/revisions.js';
-import type { ComponentName, LastUpgrade, PlanStep } from '../api/types.js';
+import type { ComponentName, LastUpgrade, PlanStep, SnapshotStatus } from '../api/types.js';
+import { labelsOf, nameOf, rec, str } from './snapshot.js';
+import { computeDesiredSnapshotJob, parseSnapshotResult, snapshotJobName } from './etcd-snapshot-job.js';
 import { parseGoDuration } from '../api/duration.js';
 import { formatRefusal } from '../convert/index.js';
 import { canonicalJson, sha256Hex } from '../convert/hash.js';
@@ -37,6 +39,8 @@ export type RolloutAction =
   | { readonly type: 'Apply'; readonly component: ComponentName; readonly object: JsonObject; readonly why: 'Rollout' | 'Rollback' | 'Drift' }
   | { readonly type: 'RecordRevision'; readonly component: ComponentName; readonly revision: Revision }
   | { readonly type: 'Fail'; readonly component: ComponentName; readonly message: string }
+  | { readonly type: 'CreateSnapshotJob'; readonly job: JsonObject }
+  | { readonly type: 'RecordSnapshot'; readonly snapshot: SnapshotStatus }
   | { readonly type: 'Wait'; readonly component?: ComponentName; readonly reason: string }
   | { readonly type: 'Blocked'; readonly component?: ComponentName; readonly reason: string; readonly refusal?: string }
   | { readonly type: 'Done' };
@@ -45,7 +49,7 @@ export type RolloutMode = 'Forward' | 'Rollback' | 'Stopped';
 
 export interface RolloutStep {
   readonly component: ComponentName;
-  readonly action: 'Upgrade' | 'Downgrade' | 'Rollout';
+  readonly action: 'Upgrade' | 'Downgrade' | 'Rollout' | 'Snapshot';
   readonly fromVersion?: string;
   readonly toVersion?: string;
   readonly state: PlanStep['state'];
@@ -76,6 +80,8 @@ export interface RolloutInput {
    * new pods passed the rest of the gate: its step passes only when the API serves the target.
    */
   readonly servedVersion?: string;
+  /** The selfhost image (the etcd snapshot Job runs it). */
+  readonly image: string;
 }
 
 /** Skew order forward; the CNI keeps its own version and goes last. */
@@ -168,9 +174,10 @@ export function computeRolloutPlan(input: RolloutInput): RolloutPlan {
     return c === undefined ? [] : [c];
   });
   const failed = isFailedTarget(last, targetHash);
+  const started0 = (list: readonly RolloutStep[]): boolean => list.some((s) => s.state === 'Running' || s.state === 'Succeeded');
   const changing = ordered.filter((c) => snap.revisions.get(c.name)?.templateHash !== c.templateHash);
   const previousSteps = last?.targetHash === targetHash ? (snap.controlPlane.status?.plan?.steps ?? []) : [];
-  const stepComponents = ordered.filter((c) => changing.includes(c) || previousSteps.some((s) => s.component === c.name && s.action !== 'Pivot' && s.action !== 'Adopt'));
+  const stepComponents = ordered.filter((c) => changing.includes(c) || previousSteps.some((s) => s.component === c.name && (s.action === 'Upgrade' || s.action === 'Downgrade' || s.action === 'Rollout')));
   const steps: RolloutStep[] = stepComponents.map((c) => {
     const rev = snap.revisions.get(c.name);
     const from = rev?.version;
@@ -181,12 +188,19 @@ export function computeRolloutPlan(input: RolloutInput): RolloutPlan {
     const action = !VERSIONED.has(c.name) || from === to || from === undefined || to === undefined ? 'Rollout' : isDowngrade ? 'Downgrade' : 'Upgrade';
     const state: PlanStep['state'] = proven ? 'Succeeded' : failed ? 'Failed' : applied ? 'Running' : 'Pending';
     // Once proven, the revision is the new version: the step keeps saying where it came from.
-    const before = proven ? previousSteps.find((p) => p.component === c.name) : undefined;
+    const before = proven ? previousSteps.find((p) => p.component === c.name && p.action !== 'Snapshot') : undefined;
     if (before !== undefined && (before.action === 'Upgrade' || before.action === 'Downgrade' || before.action === 'Rollout')) {
       return { component: c.name, action: before.action, ...(before.fromVersion === undefined ? {} : { fromVersion: before.fromVersion }), ...(before.toVersion === undefined ? {} : { toVersion: before.toVersion }), state };
     }
     return { component: c.name, action, ...(from === undefined ? {} : { fromVersion: from }), ...(to === undefined ? {} : { toVersion: to }), state };
   });
+  // spec.etcd.snapshotBeforeUpgrade: a verified snapshot before the first step of an upgrade that
+  // moves etcd or an apiserver up (src/plan's rule), taken once per target.
+  const snapshotWanted =
+    spec.etcd.snapshotBeforeUpgrade && !failed && steps.some((s) => s.action === 'Upgrade' && (s.component === 'etcd' || s.component === 'kube-apiserver'));
+  const taken = last?.targetHash === targetHash ? last.snapshot : undefined;
+  const snapshot = snapshotWanted ? computeSnapshotProgress(input, targetHash, taken, started0(steps)) : undefined;
+  if (snapshot !== undefined) steps.unshift({ component: 'etcd', action: 'Snapshot', state: snapshot.state });
   const plan = (action: RolloutAction, mode: RolloutMode = 'Forward'): RolloutPlan => ({
     action,
     mode,
@@ -212,6 +226,7 @@ export function computeRolloutPlan(input: RolloutInput): RolloutPlan {
     });
     if (!skew.ok) return plan({ type: 'Blocked', reason: skew.message, refusal: skew.reason });
   }
+  if (target.refusals.length === 0 && snapshot?.action !== undefined) return plan(snapshot.action);
   if (target.refusals.length > 0) {
     return plan({ type: 'Blocked', reason: `cannot convert to ${spec.version}: ${target.refusals.map(formatRefusal).join('; ')}`, refusal: 'Unsupported' });
   }
@@ -282,4 +297,54 @@ export function computeRolloutPlan(input: RolloutInput): RolloutPlan {
     return plan({ type: 'Wait', component: c.name, reason: health.reason });
   }
   return plan({ type: 'Done' });
+}
+
+interface SnapshotProgress {
+  readonly state: PlanStep['state'];
+  /** What to do about it now; undefined once it is taken (the rollout goes on). */
+  readonly action?: RolloutAction;
+}
+
+/**
+ * The snapshot step, from the world: recorded in status.lastUpgrade → done; its Job's pod
+ * finished → record it (verified by the command) or stop on its failure; no pod yet → create the
+ * Job behind the preflight. Once a component step has started there is nothing to take.
+ */
+function computeSnapshotProgress(input: RolloutInput, targetHash: string, taken: SnapshotStatus | undefined, started: boolean): SnapshotProgress | undefined {
+  if (taken !== undefined) return { state: 'Succeeded' };
+  if (started) return undefined;
+  const { snap } = input;
+  const jobName = snapshotJobName(targetHash);
+  const pod = snap.snapshotPods.find((p) => {
+    const labels = labelsOf(p);
+    return (labels['batch.kubernetes.io/job-name'] ?? labels['job-name']) === jobName;
+  });
+  const etcdNode = snap.pods.find((p) => p.component === 'etcd' && !p.mirror && p.ready && p.node !== undefined)?.node ?? snap.nodes[0]?.name;
+  if (pod === undefined) {
+    if (etcdNode === undefined) return { state: 'Pending', action: { type: 'Wait', component: 'etcd', reason: 'no Ready etcd member to snapshot' } };
+    const failure = computePreflightFailure(snap, input.target);
+    if (failure !== undefined) return { state: 'Pending', action: { type: 'Wait', component: 'etcd', reason: `preflight: ${failure}` } };
+    const job = computeDesiredSnapshotJob({ key: targetHash, node: etcdNode, image: input.image, retention: snap.controlPlane.spec.etcd.snapshotRetention });
+    return { state: 'Pending', action: { type: 'CreateSnapshotJob', job } };
+  }
+  const outcome = parseSnapshotResult(pod);
+  switch (outcome.state) {
+    case 'running':
+      return { state: 'Running', action: { type: 'Wait', component: 'etcd', reason: `taking the etcd snapshot (${nameOf(pod)})` } };
+    case 'failed':
+      return {
+        state: 'Failed',
+        action: {
+          type: 'Blocked',
+          component: 'etcd',
+          reason: `the etcd snapshot before the upgrade failed: ${outcome.message}; nothing was changed. Fix it and edit the spec again, or set spec.etcd.snapshotBeforeUpgrade to false`,
+          refusal: 'SnapshotFailed',
+        },
+      };
+    case 'succeeded': {
+      const r = outcome.snapshot;
+      const node = str(rec(pod['spec'])['nodeName']) ?? etcdNode ?? '';
+      return { state: 'Running', action: { type: 'RecordSnapshot', snapshot: { node, path: r.path, size: r.size, sha256: r.sha256, revision: r.revision, keys: r.keys, time: r.time } } };
+    }
+  }
 }

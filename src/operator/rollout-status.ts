@@ -16,6 +16,10 @@ function actionMessage(r: RolloutPlan): string | undefined {
       return `${a.component} passed its health gate`;
     case 'Fail':
       return a.message;
+    case 'CreateSnapshotJob':
+      return 'starting the etcd snapshot Job';
+    case 'RecordSnapshot':
+      return `etcd snapshot verified: ${a.snapshot.path} on ${a.snapshot.node} (${String(a.snapshot.size)} bytes, revision ${String(a.snapshot.revision)}, ${String(a.snapshot.keys)} keys)`;
     case 'Wait':
     case 'Blocked':
       return a.reason;
@@ -36,7 +40,8 @@ function actionComponent(r: RolloutPlan): string | undefined {
 /** status.lastUpgrade: undefined until a rollout of this target has started. */
 export function computeLastUpgrade(r: RolloutPlan, previous: LastUpgrade | undefined, toVersion: string, autoRollback: boolean, now: Date): LastUpgrade | undefined {
   const same = previous?.targetHash === r.targetHash;
-  const started = r.steps.some((s) => s.state !== 'Pending') || (r.action.type === 'Apply' && r.action.why === 'Rollout');
+  const started =
+    r.steps.some((s) => s.state !== 'Pending') || (r.action.type === 'Apply' && r.action.why === 'Rollout') || r.action.type === 'CreateSnapshotJob';
   if (!same && !started) return previous;
   if (r.steps.length === 0) return previous;
   const result: UpgradeResult =
@@ -63,6 +68,7 @@ export function computeLastUpgrade(r: RolloutPlan, previous: LastUpgrade | undef
       ? `${baseMessage}; restored the last known good ${r.steps.map((s) => s.component).join(', ')}`
       : baseMessage;
   const fromVersion = same ? previous?.fromVersion : r.fromVersion;
+  const snapshot = r.action.type === 'RecordSnapshot' ? r.action.snapshot : same ? previous?.snapshot : undefined;
   return {
     ...(fromVersion === undefined ? {} : { fromVersion }),
     toVersion,
@@ -72,6 +78,7 @@ export function computeLastUpgrade(r: RolloutPlan, previous: LastUpgrade | undef
     ...(finishedAt === undefined ? {} : { finishedAt }),
     ...(failedComponent === undefined ? {} : { failedComponent }),
     ...(message === undefined ? {} : { message }),
+    ...(snapshot === undefined ? {} : { snapshot }),
   };
 }
 

@@ -68,6 +68,8 @@ export interface Snapshot {
   readonly workloads: ReadonlyMap<string, JsonObject>;
   /** The last known good revision of each component (kube-system/selfhost-revisions). */
   readonly revisions: Revisions;
+  /** Pods of the etcd snapshot Jobs (selfhost.dev/component=etcd-snapshot), raw: their status carries the result. */
+  readonly snapshotPods: readonly JsonObject[];
 }
 
 export interface RawWorld {
@@ -268,5 +270,6 @@ export function computeSnapshot(world: RawWorld, agentConfigMapName: (node: stri
   for (const ds of world.daemonSets) workloads.set(workloadKey('DaemonSet', nameOf(ds)), ds);
   for (const d of world.deployments) workloads.set(workloadKey('Deployment', nameOf(d)), d);
   const revisions = parseRevisions(rec(cms.get(REVISIONS_CONFIGMAP)?.['data']));
-  return { controlPlane: world.controlPlane, nodes, agents, pods, workloads, revisions };
+  const snapshotPods = world.pods.filter((p) => labelsOf(p)[LABEL_COMPONENT] === 'etcd-snapshot').sort((a, b) => (nameOf(a) < nameOf(b) ? -1 : 1));
+  return { controlPlane: world.controlPlane, nodes, agents, pods, workloads, revisions, snapshotPods };
 }

@@ -27,6 +27,7 @@ import { computePivotPlan, computeWantedStates, type PivotAction, type PivotPlan
 import { computeSnapshot, type RawWorld, type Snapshot } from '../snapshot.js';
 import { computeRevisionOf, computeRolloutPlan, type RolloutAction, type RolloutPlan } from '../rollout-plan.js';
 import { formatRevisions, parseRevisions, REVISIONS_CONFIGMAP } from '../../api/revisions.js';
+import { RECORD } from '../../etcd-snapshot/testing.js';
 import { computeAgentDesiredText } from '../reconcile.js';
 
 export const IMAGE = 'localhost/selfhost/selfhost:test';
@@ -113,6 +114,13 @@ export class SimWorld {
   selfPods = new Map<ComponentName, SelfPod>();
   /** kube-system/selfhost-revisions' data. */
   revisionsData: Record<string, string> | undefined;
+  /** Pods of etcd snapshot Jobs, as the Job controller and the kubelet leave them. */
+  snapshotPods: JsonObject[] = [];
+  /** How the next snapshot Job ends: its termination message and exit code. */
+  snapshotOutcome: { exitCode: number; message: string } = {
+    exitCode: 0,
+    message: JSON.stringify({ ok: true, ...RECORD, path: '/var/lib/selfhost/etcd-snapshots/x.db', deleted: [], reused: false }),
+  };
 
   /** `sourceVersion`: the kubeadm v1.37.2 fixture retagged to another v1.37 patch (images only). */
   constructor(spec: Partial<ControlPlaneSpec> = {}, sourceVersion = 'v1.37.2') {
@@ -202,7 +210,7 @@ export class SimWorld {
           ? []
           : [{ metadata: { name: REVISIONS_CONFIGMAP, namespace: KUBE_SYSTEM, labels: { 'app.kubernetes.io/managed-by': 'selfhost' } }, data: this.revisionsData }]),
       ],
-      pods,
+      pods: [...pods, ...this.snapshotPods],
       daemonSets: all.filter((w) => w['kind'] === 'DaemonSet'),
       deployments: all.filter((w) => w['kind'] === 'Deployment'),
     };
@@ -229,7 +237,7 @@ export class SimWorld {
   }
 
   rollout(now: Date, stepStartedAt: (c: ComponentName) => Date | undefined = () => undefined, settleMs = 10_000): RolloutPlan {
-    return computeRolloutPlan({ snap: this.snapshot(), target: this.target(), now, stepStartedAt, settleMs });
+    return computeRolloutPlan({ snap: this.snapshot(), target: this.target(), now, stepStartedAt, settleMs, image: IMAGE });
   }
 
   /**
@@ -239,6 +247,18 @@ export class SimWorld {
   applyRollout(action: RolloutAction, opts: { readySince?: string; crash?: { reason: string; message: string } } = {}): void {
     if (action.type === 'RecordRevision') {
       this.revisionsData = formatRevisions(parseRevisions(this.revisionsData ?? {}), new Map([[action.component, action.revision]]));
+      return;
+    }
+    if (action.type === 'CreateSnapshotJob') {
+      const meta = action.job['metadata'] as { name: string };
+      this.snapshotPods.push({
+        metadata: { name: `${meta.name}-x1`, namespace: KUBE_SYSTEM, labels: { 'selfhost.dev/component': 'etcd-snapshot', 'batch.kubernetes.io/job-name': meta.name } },
+        spec: { nodeName: NODE },
+        status: {
+          phase: this.snapshotOutcome.exitCode === 0 ? 'Succeeded' : 'Failed',
+          containerStatuses: [{ name: 'etcd-snapshot', state: { terminated: { exitCode: this.snapshotOutcome.exitCode, message: this.snapshotOutcome.message } } }],
+        },
+      });
       return;
     }
     if (action.type !== 'Apply') return;
