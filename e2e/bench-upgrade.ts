@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { load } from 'js-yaml';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { startProber, type ProbeReport } from '../test/support/prober.js';
@@ -28,6 +28,16 @@ interface Figures {
   writes: { acked: number; failed: number };
   lost: number;
   windows: Map<string, { start?: number; end?: number }>;
+}
+
+function run(cmd: string, args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('close', (code) => resolve({ code: code ?? 1, out }));
+  });
 }
 
 async function freshNode(): Promise<KubeConfig> {
@@ -70,14 +80,17 @@ async function viaSelfhost(): Promise<Figures> {
   let end: number | undefined;
   while (Date.now() - t0 < 20 * 60_000) {
     const cp = (await readControlPlane(kc).catch(() => undefined)) as
-      | (Awaited<ReturnType<typeof readControlPlane>> & { version?: string; lastUpgrade?: { result: string; toVersion: string } })
+      | (Awaited<ReturnType<typeof readControlPlane>> & { version?: string; lastUpgrade?: { result: string; toVersion: string }; plan?: { operation?: string } })
       | undefined;
     const now = Date.now();
-    for (const s of cp?.plan?.steps ?? []) {
-      const w = windows.get(s.component) ?? {};
+    // Only the upgrade's own steps (until its first pass the stored plan is the pivot's).
+    const steps = cp?.plan?.operation === 'Upgrade' ? (cp.plan.steps as { component: string; state: string; action?: string }[]) : [];
+    for (const s of steps) {
+      const id = s.action === 'Snapshot' ? 'etcd snapshot' : s.component;
+      const w = windows.get(id) ?? {};
       if (w.start === undefined && (s.state === 'Running' || s.state === 'Succeeded')) w.start = now;
       if (w.end === undefined && s.state === 'Succeeded') w.end = now;
-      windows.set(s.component, w);
+      windows.set(id, w);
     }
     if (cp?.lastUpgrade?.toVersion === TO && cp.lastUpgrade.result === 'Succeeded' && cp.conditions.some((c) => c.type === 'Ready' && c.status === 'True')) {
       end = now;
@@ -100,16 +113,13 @@ async function viaKubeadm(): Promise<Figures> {
   const prober = await startProber(kc, { hz: 10 });
   const t0 = Date.now();
   // kubeadm's own procedure on a static-pod node: the new kubeadm applies the new version.
-  const r = spawnSync(
-    k8sBin(TO, 'kubeadm'),
-    ['upgrade', 'apply', TO, '--yes', '--ignore-preflight-errors=all', '--kubeconfig=/etc/kubernetes/admin.conf'],
-    { encoding: 'utf8', timeout: 20 * 60_000 },
-  );
+  // Asynchronous: the prober and the writer run in this process and must keep going meanwhile.
+  const r = await run(k8sBin(TO, 'kubeadm'), ['upgrade', 'apply', TO, '--yes', '--ignore-preflight-errors=all', '--kubeconfig=/etc/kubernetes/admin.conf']);
   const wallMs = Date.now() - t0;
   const report = await prober.stop();
   const writes = await ack.stop();
   const lost = (await ack.verify()).length;
-  if (r.status !== 0) throw new Error(`kubeadm upgrade apply failed (${String(r.status)}): ${`${r.stdout}${r.stderr}`.slice(-3000)}`);
+  if (r.code !== 0) throw new Error(`kubeadm upgrade apply failed (${String(r.code)}): ${r.out.slice(-3000)}`);
   return { wallMs, report, writes, lost, windows: new Map() };
 }
 
