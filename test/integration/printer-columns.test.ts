@@ -44,7 +44,7 @@ function getTable(path: string): Promise<Table> {
 }
 
 describe('kubectl get controlplanes', () => {
-  it('shows Desired, Version, Phase, Ready and Age', async () => {
+  it('shows Desired, Version, Phase, Ready, Step and Age', async () => {
     const objects = kc.makeApiClient(CustomObjectsApi);
     const base = { group: API_GROUP, version: API_VERSION, plural: PLURAL };
     const name = `columns-${Date.now().toString(36)}`;
@@ -62,6 +62,7 @@ describe('kubectl get controlplanes', () => {
         status: {
           version: 'v1.36.4',
           phase: 'Upgrading',
+          step: '2/5 kube-apiserver',
           conditions: [
             { type: 'Ready', status: 'False', reason: 'Upgrading', message: 'upgrading', lastTransitionTime: '2026-01-01T00:00:00Z' },
           ],
@@ -69,8 +70,8 @@ describe('kubectl get controlplanes', () => {
       },
     });
     const table = await getTable(`/apis/${API_GROUP}/${API_VERSION}/${PLURAL}/${name}`);
-    expect(table.columnDefinitions.map((c) => c.name)).toEqual(['Name', 'Desired', 'Version', 'Phase', 'Ready', 'Age']);
-    expect(table.rows[0]?.cells.slice(0, 5)).toEqual([name, 'v1.37.2', 'v1.36.4', 'Upgrading', 'False']);
+    expect(table.columnDefinitions.map((c) => c.name)).toEqual(['Name', 'Desired', 'Version', 'Phase', 'Ready', 'Step', 'Age']);
+    expect(table.rows[0]?.cells.slice(0, 6)).toEqual([name, 'v1.37.2', 'v1.36.4', 'Upgrading', 'False', '2/5 kube-apiserver']);
     await objects.deleteClusterCustomObject({ ...base, name });
   });
 });
