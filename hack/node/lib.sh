@@ -36,7 +36,7 @@ CTRD_CONFIG=$STATE/containerd.toml
 CNI_BIN_DIR=/opt/cni/bin
 CNI_CONF_DIR=/etc/cni/net.d
 # Host paths the tier (kubeadm, kubelet, containerd, CNI, kube-proxy's hostPath volumes) may create.
-OWNED_PATHS=(/etc/kubernetes /var/lib/kubelet /var/lib/etcd /var/lib/cni /etc/cni /opt/cni
+OWNED_PATHS=(/etc/kubernetes /var/lib/kubelet /var/lib/etcd /var/lib/selfhost /var/lib/cni /etc/cni /opt/cni
   /var/lib/selfhost-node /run/selfhost-node /run/xtables.lock /usr/lib/modules /var/log/pods
   /var/log/containers /run/netns /var/run/nri /etc/nri /opt/nri /etc/cdi /var/run/cdi)
 # Sysctls the tier or the components it runs change (kubelet: vm.*, kernel.*; kube-proxy:

@@ -118,6 +118,19 @@ describe('computeRolloutPlan', () => {
     expect(w.workloads.get('DaemonSet/selfhost-kube-apiserver')?.['spec']).toEqual(w.snapshot().revisions.get('kube-apiserver')?.object['spec']);
   });
 
+  it('names each snapshot for its cluster, edit and target: a new cluster or a new edit never reuses an old file', () => {
+    const jobName = (uid: string, generation: number): string => {
+      const w = pivoted('v1.37.1', { version: 'v1.37.2' }, true);
+      w.cp = { ...w.cp, metadata: { ...w.cp.metadata, uid, generation } };
+      const a = w.rollout(T0).action;
+      if (a.type !== 'CreateSnapshotJob') throw new Error(a.type);
+      return String((a.job['metadata'] as { name: string }).name);
+    };
+    expect(jobName('uid-1', 2)).toBe(jobName('uid-1', 2));
+    expect(jobName('uid-2', 2)).not.toBe(jobName('uid-1', 2));
+    expect(jobName('uid-1', 3)).not.toBe(jobName('uid-1', 2));
+  });
+
   it('takes no snapshot for a change that moves no version (an override)', () => {
     const w = pivoted('v1.37.2', { overrides: { 'kube-scheduler': { extraArgs: [{ name: 'v', value: '3' }] } } }, true);
     expect(drive(w)[0]).toBe('Apply kube-scheduler (Rollout)');

@@ -299,6 +299,16 @@ export function computeRolloutPlan(input: RolloutInput): RolloutPlan {
   return plan({ type: 'Done' });
 }
 
+/**
+ * What one snapshot is for: this ControlPlane object (uid), this edit of its spec (generation)
+ * and this target. The command reuses a verified snapshot of the same name, so the name must
+ * never repeat across clusters or across two upgrades to the same target.
+ */
+function snapshotKey(snap: Snapshot, targetHash: string): string {
+  const m = snap.controlPlane.metadata;
+  return `${m.uid ?? ''}/${String(m.generation ?? 0)}/${targetHash}`;
+}
+
 interface SnapshotProgress {
   readonly state: PlanStep['state'];
   /** What to do about it now; undefined once it is taken (the rollout goes on). */
@@ -314,7 +324,7 @@ function computeSnapshotProgress(input: RolloutInput, targetHash: string, taken:
   if (taken !== undefined) return { state: 'Succeeded' };
   if (started) return undefined;
   const { snap } = input;
-  const jobName = snapshotJobName(targetHash);
+  const jobName = snapshotJobName(snapshotKey(snap, targetHash));
   const pod = snap.snapshotPods.find((p) => {
     const labels = labelsOf(p);
     return (labels['batch.kubernetes.io/job-name'] ?? labels['job-name']) === jobName;
@@ -324,7 +334,7 @@ function computeSnapshotProgress(input: RolloutInput, targetHash: string, taken:
     if (etcdNode === undefined) return { state: 'Pending', action: { type: 'Wait', component: 'etcd', reason: 'no Ready etcd member to snapshot' } };
     const failure = computePreflightFailure(snap, input.target);
     if (failure !== undefined) return { state: 'Pending', action: { type: 'Wait', component: 'etcd', reason: `preflight: ${failure}` } };
-    const job = computeDesiredSnapshotJob({ key: targetHash, node: etcdNode, image: input.image, retention: snap.controlPlane.spec.etcd.snapshotRetention });
+    const job = computeDesiredSnapshotJob({ key: snapshotKey(snap, targetHash), node: etcdNode, image: input.image, retention: snap.controlPlane.spec.etcd.snapshotRetention });
     return { state: 'Pending', action: { type: 'CreateSnapshotJob', job } };
   }
   const outcome = parseSnapshotResult(pod);
