@@ -397,7 +397,8 @@ describe('the operator on tier sim', () => {
     // The leader shuts down (releasing the lease); the standby takes over.
     expect(await a.stop()).toBe(0);
     await waitFor('op-b holds the lease', async () => ((await leaseHolder()) === 'op-b' ? true : undefined), { timeoutMs: 20_000 });
-    expect(sumSamples(await b.metrics(), 'leader_election_master_status')).toBe(1);
+    // The Lease can be seen before op-b has read its update's response (and set its gauge).
+    await waitFor('op-b reports itself leader', async () => (sumSamples(await b.metrics(), 'leader_election_master_status') === 1 ? true : undefined), { timeoutMs: 10_000 });
 
     // It converges: a deleted workload comes back.
     const path = `/apis/apps/v1/namespaces/${NS}/deployments/selfhost-kube-scheduler`;
