@@ -199,6 +199,7 @@ export function computeStatus(input: StatusInput): ControlPlaneStatus {
   const allReady = plan.components.every((p) => p.readyNodes === snap.nodes.length && snap.nodes.length > 0);
   const specVersion = cp.spec.version;
   const conditionsIn: ConditionInput[] = [];
+  const lastUpgrade = rollout !== undefined && allDone ? computeLastUpgrade(rollout, previous?.lastUpgrade, specVersion, cp.spec.upgrade.autoRollback, now) : previous?.lastUpgrade;
 
   // Ready: the summary users wait on.
   if (allDone && rolloutDone && allReady && version === specVersion) {
@@ -228,14 +229,13 @@ export function computeStatus(input: StatusInput): ControlPlaneStatus {
     const reason = desired.refusals.length > 0 ? Reasons.Degraded.Unsupported : Reasons.Degraded.StaticManifestCollision;
     conditionsIn.push(withGen({ type: ConditionType.Degraded, status: 'True', reason, message: plan.action.reason }));
   } else if (rollout !== undefined && allDone && (rollout.action.type === 'Blocked' || rollout.mode !== 'Forward' || rollout.action.type === 'Fail')) {
-    const last = computeLastUpgrade(rollout, previous?.lastUpgrade, specVersion, cp.spec.upgrade.autoRollback, now);
     const reason =
       rollout.action.type === 'Blocked' && rollout.mode === 'Forward'
         ? (rollout.action.refusal ?? Reasons.Degraded.Unsupported)
         : rollout.mode === 'Rollback' && rollout.action.type === 'Done'
           ? Reasons.Degraded.RolledBack
           : Reasons.Degraded.UpgradeFailed;
-    conditionsIn.push(withGen({ type: ConditionType.Degraded, status: 'True', reason, message: rollout.action.type === 'Blocked' && rollout.mode === 'Forward' ? rollout.action.reason : (last?.message ?? message ?? 'the rollout failed') }));
+    conditionsIn.push(withGen({ type: ConditionType.Degraded, status: 'True', reason, message: rollout.action.type === 'Blocked' && rollout.mode === 'Forward' ? rollout.action.reason : (lastUpgrade?.message ?? message ?? 'the rollout failed') }));
   } else {
     conditionsIn.push(withGen({ type: ConditionType.Degraded, status: 'False', reason: Reasons.Degraded.AsExpected, message: 'nothing needs attention' }));
   }
@@ -282,7 +282,6 @@ export function computeStatus(input: StatusInput): ControlPlaneStatus {
   const keepLast = rollout !== undefined && allDone && rolloutPlan === undefined && previous?.plan !== undefined && previous.plan.operation !== 'Pivot';
   const planStatus =
     rolloutPlan ?? (keepLast ? previous?.plan : desired.components.length > 0 ? computePlanStatus(plan, desired, previous?.plan, now) : previous?.plan);
-  const lastUpgrade = rollout !== undefined && allDone ? computeLastUpgrade(rollout, previous?.lastUpgrade, specVersion, cp.spec.upgrade.autoRollback, now) : previous?.lastUpgrade;
   const step = computeStepSummary(planStatus);
   return {
     ...(generation === undefined ? {} : { observedGeneration: generation }),
