@@ -9,7 +9,14 @@
  * keeps acting on the last desired state it saw and never exits on its own.
  */
 import type { Logger } from 'pino';
-import { AGENT_FIELD_MANAGER, agentConfigMapName, type AgentConflict, type AgentObserved } from '../api/agent.js';
+import {
+  AGENT_FIELD_MANAGER,
+  agentConfigMapName,
+  type AgentConflict,
+  type AgentDesired,
+  type AgentObserved,
+  type ObservedCheckpoint,
+} from '../api/agent.js';
 import { Backoff, type BackoffOptions } from '../controller/backoff.js';
 import { realClock, type Clock } from '../controller/clock.js';
 import { Informer } from '../controller/informer.js';
@@ -25,9 +32,18 @@ import {
 } from './configmap.js';
 import type { DiskOps } from './disk.js';
 import { executeAgentPlan } from './execute.js';
+import {
+  computeCheckpointPlan,
+  computeObservedCheckpoints,
+  executeCheckpointPlan,
+  scanCheckpoints,
+  type CheckpointPaths,
+} from './checkpoints.js';
 import { computeAgentPlan } from './plan.js';
 import { computeAgentObserved, formatAgentObserved } from './report.js';
-import { scanDisk } from './snapshot.js';
+import { computeSha256, scanDisk } from './snapshot.js';
+
+type AgentDesiredCheckpoints = AgentDesired['checkpoints'];
 
 export interface NodeAgentOptions {
   node: string;
@@ -45,6 +61,8 @@ export interface NodeAgentOptions {
   random?: () => number;
   /** Delays after failed passes. Default 500 ms doubling to 10 s, jitter 0.5. */
   backoff?: BackoffOptions;
+  /** Checkpoints (reboot survival): where they live, and the supervisor binary to install. */
+  checkpoints?: { paths: CheckpointPaths; source: () => Promise<Uint8Array> };
 }
 
 export interface PassResult {
@@ -70,6 +88,7 @@ export class NodeAgent {
   /** Our last write, to tell "the cache has not caught up yet" from "someone changed it". */
   private lastApplied: { text: string; beforeResourceVersion: string | undefined } | undefined;
   private lastConflicts = '[]';
+  private sourceSha256: string | undefined;
   private kicked = false;
   private wake: (() => void) | undefined;
 
@@ -126,8 +145,12 @@ export class NodeAgent {
    */
   async reconcile(signal?: AbortSignal): Promise<PassResult> {
     let readError: unknown;
+    // A standby marker may be refreshed only on the API's word in this very pass (a cache read
+    // proves nothing about the API now), so with standby checkpoints the pass reads with a GET.
+    const previous = computeDesiredInput(this.lastSeen);
+    const fresh = previous.kind === 'ok' && (previous.desired.checkpoints ?? []).some((c) => c.standby);
     try {
-      this.lastSeen = await this.readConfigMap(signal);
+      this.lastSeen = await this.readConfigMap(signal, fresh);
     } catch (err) {
       readError = err;
     }
@@ -139,12 +162,19 @@ export class NodeAgent {
     // Unknown or malformed desired: only our own leftover temp files are cleaned up.
     const plan = computeAgentPlan(input.kind === 'ok' ? input.desired : undefined, before);
     const result = await executeAgentPlan(plan, disk, logger);
-    const after = result.done > 0 ? await scanDisk(disk, manifestDir, backupDir) : before;
+    const cp = await this.reconcileCheckpoints(input.kind === 'ok' ? input.desired.checkpoints : undefined, readError === undefined && cm !== undefined);
+    const after = result.done + cp.done > 0 ? await scanDisk(disk, manifestDir, backupDir) : before;
 
     if (input.kind === 'absent') this.actedSha = '';
-    else if (input.kind === 'ok' && result.failures.length === 0) this.actedSha = input.sha256;
-    const conflicts = [...(input.kind === 'malformed' ? [input.conflict] : []), ...plan.conflicts, ...result.failures];
-    const observed = computeAgentObserved({ node: this.opts.node, desiredSha256: this.actedSha, snapshot: after, conflicts });
+    else if (input.kind === 'ok' && result.failures.length === 0 && cp.failures.length === 0) this.actedSha = input.sha256;
+    const conflicts = [...(input.kind === 'malformed' ? [input.conflict] : []), ...plan.conflicts, ...result.failures, ...cp.failures];
+    const observed = computeAgentObserved({
+      node: this.opts.node,
+      desiredSha256: this.actedSha,
+      snapshot: after,
+      conflicts,
+      ...(cp.observed === undefined ? {} : { checkpoints: cp.observed }),
+    });
     this.logConflicts(observed.conflicts);
 
     if (readError !== undefined || cm === undefined) {
@@ -156,8 +186,29 @@ export class NodeAgent {
     return { changed: result.done, reported, observed };
   }
 
-  private async readConfigMap(signal: AbortSignal | undefined): Promise<AgentConfigMapView> {
-    if (this.informer.hasSynced()) return computeConfigMapView(this.informer.get(this.key));
+  /** The checkpoint part of a pass: plan, act, and what to report (undefined without checkpoints). */
+  private async reconcileCheckpoints(
+    desired: AgentDesiredCheckpoints,
+    apiAnswered: boolean,
+  ): Promise<{ done: number; failures: AgentConflict[]; observed?: ObservedCheckpoint[] }> {
+    const cfg = this.opts.checkpoints;
+    if (cfg === undefined) return { done: 0, failures: [] };
+    const { disk, logger } = this.opts;
+    try {
+      this.sourceSha256 ??= computeSha256(await cfg.source());
+      const scanned = await scanCheckpoints(disk, cfg.paths);
+      const actions = computeCheckpointPlan({ desired, disk: scanned, sourceSha256: this.sourceSha256, apiAnswered });
+      const result = await executeCheckpointPlan(actions, disk, cfg.paths, cfg.source, () => new Date(this.clock.now()), logger);
+      const after = result.done > 0 ? await scanCheckpoints(disk, cfg.paths) : scanned;
+      return { ...result, observed: computeObservedCheckpoints(after) };
+    } catch (err) {
+      logger.error({ err }, 'checkpoints: scanning failed');
+      return { done: 0, failures: [{ path: cfg.paths.runDir, message: `checkpoints: ${err instanceof Error ? err.message : String(err)}` }] };
+    }
+  }
+
+  private async readConfigMap(signal: AbortSignal | undefined, fresh = false): Promise<AgentConfigMapView> {
+    if (!fresh && this.informer.hasSynced()) return computeConfigMapView(this.informer.get(this.key));
     return computeConfigMapView(await this.opts.client.get(this.path, signal));
   }
 

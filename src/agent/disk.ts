@@ -23,8 +23,11 @@ export interface DiskOps {
   list(dir: string): Promise<string[]>;
   /** The file's bytes; undefined when it does not exist. */
   read(path: string): Promise<Uint8Array | undefined>;
-  /** Replaces (or creates) path atomically and durably; creates missing directories. */
-  writeAtomic(path: string, data: Uint8Array | string): Promise<void>;
+  /**
+   * Replaces (or creates) path atomically and durably; creates missing directories. Mode 0600
+   * unless given (the checkpoint supervisor binary is 0755).
+   */
+  writeAtomic(path: string, data: Uint8Array | string, mode?: number): Promise<void>;
   /** Removes path durably; nothing to do when it is already gone. */
   remove(path: string): Promise<void>;
 }
@@ -103,15 +106,16 @@ export function nodeDisk(): DiskOps {
       }
     },
 
-    async writeAtomic(path, data) {
+    async writeAtomic(path, data, mode = 0o600) {
       const dir = posix.dirname(path);
       const tmp = posix.join(dir, computeTempName(posix.basename(path), randomBytes(6).toString('hex')));
       try {
         await ensureDir(dir);
         // 0600 like kubeadm's manifests: backups are copies of them and need no wider access.
-        const fh = await fsp.open(tmp, 'wx', 0o600);
+        const fh = await fsp.open(tmp, 'wx', mode);
         try {
           await fh.writeFile(data);
+          await fh.chmod(mode); // the umask may have narrowed it
           await fh.sync();
         } finally {
           await fh.close();

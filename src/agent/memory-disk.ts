@@ -10,6 +10,8 @@ export type DiskOp = 'list' | 'read' | 'writeAtomic' | 'remove';
 
 export class MemoryDisk implements DiskOps {
   readonly files = new Map<string, Buffer>();
+  /** Modes given to writeAtomic (0o600 when none was). */
+  readonly modes = new Map<string, number>();
   /** Mutating operations, in order: `write <path>` / `remove <path>`. */
   readonly log: string[] = [];
   /** Return an error to make that operation fail (once per call). */
@@ -44,10 +46,11 @@ export class MemoryDisk implements DiskOps {
     });
   }
 
-  writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
+  writeAtomic(path: string, data: Uint8Array | string, mode = 0o600): Promise<void> {
     return this.run(() => {
       this.check('writeAtomic', path);
       this.files.set(path, Buffer.from(data));
+      this.modes.set(path, mode);
       this.log.push(`write ${path}`);
     });
   }

@@ -4,7 +4,8 @@
  * byte-identical text: everything is sorted and keys are emitted in a fixed order.
  */
 import { posix } from 'node:path';
-import type { AgentConflict, AgentObserved, ObservedFile } from '../api/agent.js';
+import type { AgentConflict, AgentObserved, ObservedCheckpoint, ObservedFile } from '../api/agent.js';
+import { checkpointComponentOf } from './checkpoints.js';
 import { dedupeConflicts } from './plan.js';
 import type { DiskSnapshot, FileInfo } from './snapshot.js';
 
@@ -13,6 +14,8 @@ export interface ObservedInput {
   desiredSha256: string;
   snapshot: DiskSnapshot;
   conflicts: readonly AgentConflict[];
+  /** The checkpoints on disk (reported apart: they are selfhost's, not sources of a conversion). */
+  checkpoints?: readonly ObservedCheckpoint[];
 }
 
 function sortFiles(list: readonly ObservedFile[]): ObservedFile[] {
@@ -28,10 +31,11 @@ export function computeAgentObserved(input: ObservedInput): AgentObserved {
   return {
     node: input.node,
     desiredSha256: input.desiredSha256,
-    manifests: files(snapshot.manifestDir, snapshot.manifests),
+    manifests: files(snapshot.manifestDir, new Map([...snapshot.manifests].filter(([name]) => checkpointComponentOf(name) === undefined))),
     // A backup is named by the manifest it backs up: that is the path the operator asks about.
     backups: files(snapshot.manifestDir, snapshot.backups),
     conflicts: dedupeConflicts(input.conflicts),
+    ...(input.checkpoints === undefined ? {} : { checkpoints: [...input.checkpoints] }),
   };
 }
 
@@ -43,6 +47,13 @@ function formatFile(f: ObservedFile): Record<string, string> {
 export function formatAgentObserved(observed: AgentObserved): string {
   return JSON.stringify({
     backups: sortFiles(observed.backups).map(formatFile),
+    ...(observed.checkpoints === undefined
+      ? {}
+      : {
+          checkpoints: [...observed.checkpoints]
+            .sort((a, b) => (a.component < b.component ? -1 : a.component > b.component ? 1 : 0))
+            .map((c) => ({ active: c.active, component: c.component, sha256: c.sha256, standby: c.standby })),
+        }),
     conflicts: dedupeConflicts(observed.conflicts).map((c) => ({ message: c.message, path: c.path })),
     desiredSha256: observed.desiredSha256,
     manifests: sortFiles(observed.manifests).map(formatFile),

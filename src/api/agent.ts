@@ -17,6 +17,15 @@
  *   <manifestDir>/<file>      active static manifests (kubelet runs them)
  *   <backupDir>/<file>        the original of every manifest selfhost changed or retired, written
  *                             once before the first change, never overwritten with other content
+ *   <manifestDir>/selfhost-checkpoint-<component>.yaml
+ *                             the checkpoint of a self-hosted component: a static pod of its last
+ *                             known good template whose supervisor (selfhost-gate-exec checkpoint)
+ *                             stays dormant while the real pod runs (src/agent/checkpoints.ts)
+ *   /etc/kubernetes/selfhost/bin/selfhost-gate-exec
+ *                             the supervisor, copied from the agent's image
+ *   /run/selfhost/checkpoints/<component>.standby, .active
+ *                             the standby marker (fresh while the real pod runs and the API
+ *                             answers) and the supervisor's "my copy runs now" file
  */
 export const AGENT_CONFIGMAP_PREFIX = 'selfhost-agent-';
 export const AGENT_DESIRED_KEY = 'desired.json';
@@ -58,9 +67,39 @@ export interface DesiredManifest {
   writtenSha256?: string[];
 }
 
+/** A checkpoint the agent keeps on its node (reboot survival). */
+export interface DesiredCheckpoint {
+  /** Component name (etcd, kube-apiserver, ...): names the file and the markers. */
+  component: string;
+  /** The static pod manifest, complete (computed by the operator from the proven revision). */
+  content: string;
+  /**
+   * The real pod runs on this node: keep the standby marker fresh (while the API answers), so
+   * the checkpoint stays dormant. False: remove the marker, so the checkpoint may take over as
+   * soon as the component's ports are free.
+   */
+  standby: boolean;
+}
+
 export interface AgentDesired {
   /** Sorted by path. Manifests not listed are never touched. */
   manifests: DesiredManifest[];
+  /**
+   * Sorted by component. Absent: the agent leaves checkpoints as they are (an operator that knows
+   * no checkpoints); present: checkpoint files not listed are removed.
+   */
+  checkpoints?: DesiredCheckpoint[];
+}
+
+/** A checkpoint file found on the node. */
+export interface ObservedCheckpoint {
+  component: string;
+  /** sha256 of the manifest file. */
+  sha256: string;
+  /** Its supervisor runs the component now (the real pod is absent). */
+  active: boolean;
+  /** The standby marker exists. */
+  standby: boolean;
 }
 
 export interface ObservedFile {
@@ -85,6 +124,8 @@ export interface AgentObserved {
   backups: ObservedFile[];
   /** Desired entries the agent refused to act on, sorted by path. */
   conflicts: AgentConflict[];
+  /** Checkpoint files on the node, sorted by component (absent in reports of older agents). */
+  checkpoints?: ObservedCheckpoint[];
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -131,7 +172,26 @@ export function parseAgentDesired(text: string): AgentDesired {
       ...(Array.isArray(writtenSha256) ? { writtenSha256: writtenSha256 as string[] } : {}),
     };
   });
-  return { manifests };
+  const checkpoints = raw['checkpoints'] === undefined ? undefined : parseCheckpoints(raw['checkpoints']);
+  return { manifests, ...(checkpoints === undefined ? {} : { checkpoints }) };
+}
+
+/** Component names double as file names: lowercase words joined by dashes, nothing else. */
+const COMPONENT_NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+
+function parseCheckpoints(v: unknown): DesiredCheckpoint[] {
+  if (!Array.isArray(v)) throw new Error(`${AGENT_DESIRED_KEY}: checkpoints: Invalid value: an array`);
+  return v.map((c: unknown, i): DesiredCheckpoint => {
+    const at = `${AGENT_DESIRED_KEY}: checkpoints[${i}]`;
+    if (!isRecord(c)) throw new Error(`${at}: Invalid value: ${JSON.stringify(c)}: an object`);
+    const { component, content, standby } = c;
+    if (typeof component !== 'string' || !COMPONENT_NAME.test(component)) {
+      throw new Error(`${at}.component: Invalid value: ${JSON.stringify(component)}: lowercase letters, digits and dashes`);
+    }
+    if (typeof content !== 'string' || content === '') throw new Error(`${at}.content: Required value: the static pod manifest`);
+    if (typeof standby !== 'boolean') throw new Error(`${at}.standby: Invalid value: ${JSON.stringify(standby)}: true or false`);
+    return { component, content, standby };
+  });
 }
 
 function parseFiles(v: unknown, at: string): ObservedFile[] {
@@ -168,7 +228,17 @@ export function parseAgentObserved(text: string): AgentObserved {
       }
       return { path: c['path'], message: c['message'] };
     }),
+    ...(Array.isArray(raw['checkpoints']) ? { checkpoints: parseObservedCheckpoints(raw['checkpoints']) } : {}),
   };
+}
+
+function parseObservedCheckpoints(v: unknown[]): ObservedCheckpoint[] {
+  return v.map((c: unknown, i) => {
+    if (!isRecord(c) || typeof c['component'] !== 'string' || typeof c['sha256'] !== 'string' || typeof c['active'] !== 'boolean' || typeof c['standby'] !== 'boolean') {
+      throw new Error(`${AGENT_OBSERVED_KEY}: checkpoints[${i}]: Invalid value: needs component and sha256 strings, active and standby booleans`);
+    }
+    return { component: c['component'], sha256: c['sha256'], active: c['active'], standby: c['standby'] };
+  });
 }
 
 /** Deterministic serialisation (the contract is compared by hash, so key order matters). */
@@ -182,5 +252,7 @@ export function formatAgentDesired(desired: AgentDesired): string {
       state: m.state,
       ...(m.writtenSha256 === undefined || m.writtenSha256.length === 0 ? {} : { writtenSha256: [...new Set(m.writtenSha256)].sort() }),
     }));
-  return JSON.stringify({ manifests });
+  const checkpoints = desired.checkpoints?.slice().sort((a, b) => (a.component < b.component ? -1 : a.component > b.component ? 1 : 0))
+    .map((c) => ({ component: c.component, content: c.content, standby: c.standby }));
+  return JSON.stringify(checkpoints === undefined ? { manifests } : { checkpoints, manifests });
 }

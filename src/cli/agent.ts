@@ -6,6 +6,9 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { DEFAULT_BACKUP_DIR, agentConfigMapName } from '../api/agent.js';
 import { NodeAgent } from '../agent/agent.js';
+import { DEFAULT_CHECKPOINT_BIN, DEFAULT_CHECKPOINT_RUN_DIR } from '../agent/checkpoints.js';
+import { GATE_EXEC_IMAGE_PATH } from '../convert/mutators/handover-gate.js';
+import { readFile } from 'node:fs/promises';
 import type { AgentConfigMap } from '../agent/configmap.js';
 import { nodeDisk } from '../agent/disk.js';
 import { isWithinDir, parseDirFlag, parseDurationFlag, parseNodeFlag, type Checked } from '../agent/flags.js';
@@ -157,6 +160,11 @@ async function startAgent(opts: AgentCommandOptions, io: CliIo): Promise<number>
       disk: nodeDisk(),
       logger,
       clock: realClock(),
+      checkpoints: {
+        paths: { manifestDir: opts.manifestDir, binPath: DEFAULT_CHECKPOINT_BIN, runDir: DEFAULT_CHECKPOINT_RUN_DIR },
+        // The supervisor ships in this image (the etcd gate's binary); read once per install.
+        source: () => readFile(GATE_EXEC_IMAGE_PATH),
+      },
     });
     await agent.run(stop.signal);
   } finally {

@@ -1,13 +1,14 @@
 /**
- * The node agent's DaemonSet: one pod per control-plane node, able to change exactly two host
- * directories (the static manifests and selfhost's backups) and nothing else.
+ * The node agent's DaemonSet: one pod per control-plane node, able to change exactly three host
+ * directories (the static manifests, selfhost's own directory with backups and the checkpoint
+ * supervisor, and the checkpoints' standby markers under /run) and nothing else.
  *
  * Privileges and why (docs/design.md, "The node agent"):
  *  - runAsUser 0 without any capability: kubeadm's manifests are root-owned 0600 files in a root
  *    directory; the owner needs no capability to read, write or rename them.
  *  - hostNetwork: the agent must keep talking to the API while the CNI and kube-proxy are handed
  *    over (and, later, before the pod network exists after a reboot).
- *  - two hostPath mounts, nothing else; no service links, read-only root filesystem.
+ *  - three hostPath mounts, nothing else; no service links, read-only root filesystem.
  *  - tolerates everything and is system-node-critical: it is what retires and restores the
  *    control plane, so it must run exactly where the control plane runs, even on a NotReady node.
  */
@@ -23,6 +24,7 @@ import {
   SYSTEM_NAMESPACE,
 } from '../api/constants.js';
 import { canonicalJson, sha256Hex } from '../convert/hash.js';
+import { DEFAULT_CHECKPOINT_RUN_DIR } from '../agent/checkpoints.js';
 import type { JsonObject } from '../kube/client.js';
 
 export const AGENT_NAME = 'selfhost-agent';
@@ -62,12 +64,15 @@ export function computeDesiredAgentDaemonSet(image: string): JsonObject {
           volumeMounts: [
             { name: 'manifests', mountPath: STATIC_MANIFEST_DIR },
             { name: 'selfhost', mountPath: posix.dirname(DEFAULT_BACKUP_DIR) },
+            { name: 'checkpoint-run', mountPath: DEFAULT_CHECKPOINT_RUN_DIR },
           ],
         },
       ],
       volumes: [
         { name: 'manifests', hostPath: { path: STATIC_MANIFEST_DIR, type: 'Directory' } },
         { name: 'selfhost', hostPath: { path: posix.dirname(DEFAULT_BACKUP_DIR), type: 'DirectoryOrCreate' } },
+        // The checkpoints' standby markers: a tmpfs on a real node, so a boot clears them.
+        { name: 'checkpoint-run', hostPath: { path: DEFAULT_CHECKPOINT_RUN_DIR, type: 'DirectoryOrCreate' } },
       ],
     },
   };
