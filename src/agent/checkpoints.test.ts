@@ -15,21 +15,28 @@ import { computeSha256 } from './snapshot.js';
 const POD = 'kind: Pod\n';
 const BIN = computeSha256('bin');
 const cp = (component: string, standby: boolean, content = POD): DesiredCheckpoint => ({ component, content, standby });
-const disk = (d: Partial<CheckpointDisk>): CheckpointDisk => ({ files: new Map(), standby: new Set(), active: new Set(), binSha256: BIN, ...d });
+/** A scanned disk; `bin: null` means no supervisor installed. */
+const disk = ({ bin, ...d }: Partial<Omit<CheckpointDisk, 'binSha256'>> & { bin?: string | null }): CheckpointDisk => ({
+  files: new Map(),
+  standby: new Set<string>(),
+  active: new Set<string>(),
+  ...d,
+  ...(bin === null ? {} : { binSha256: bin ?? BIN }),
+});
 const file = (content = POD) => ({ sha256: computeSha256(content), content });
 
 describe('computeCheckpointPlan', () => {
   it.each([
     ['unknown desired: nothing is touched', undefined, disk({ files: new Map([['etcd', file()]]) }), true, []],
-    ['first checkpoint: binary, marker, then the manifest', [cp('etcd', true)], disk({ binSha256: undefined }), true, ['installBinary', 'touchStandby etcd', 'writeCheckpoint etcd']],
-    ['an outdated binary is replaced', [cp('etcd', true)], disk({ binSha256: 'old', files: new Map([['etcd', file()]]) }), true, ['installBinary', 'touchStandby etcd']],
+    ['first checkpoint: binary, marker, then the manifest', [cp('etcd', true)], disk({ bin: null }), true, ['installBinary', 'touchStandby etcd', 'writeCheckpoint etcd']],
+    ['an outdated binary is replaced', [cp('etcd', true)], disk({ bin: 'old', files: new Map([['etcd', file()]]) }), true, ['installBinary', 'touchStandby etcd']],
     ['in sync: only the marker is refreshed', [cp('etcd', true)], disk({ files: new Map([['etcd', file()]]), standby: new Set(['etcd']) }), true, ['touchStandby etcd']],
     ['the API did not answer: the marker is left to age', [cp('etcd', true)], disk({ files: new Map([['etcd', file()]]), standby: new Set(['etcd']) }), false, []],
     ['the real pod is gone: the marker goes', [cp('etcd', false)], disk({ files: new Map([['etcd', file()]]), standby: new Set(['etcd']) }), true, ['removeStandby etcd']],
     ['a new proven template: the manifest is rewritten', [cp('etcd', true, 'kind: Pod\n# v2\n')], disk({ files: new Map([['etcd', file()]]), standby: new Set(['etcd']) }), true, ['touchStandby etcd', 'writeCheckpoint etcd']],
     ['a component no longer self-hosted: its checkpoint and marker go', [cp('etcd', true)], disk({ files: new Map([['etcd', file()], ['kube-scheduler', file()]]), standby: new Set(['etcd', 'kube-scheduler']) }), true, ['touchStandby etcd', 'removeCheckpoint kube-scheduler', 'removeStandby kube-scheduler']],
     ['no checkpoint wanted: everything goes, the binary last', [], disk({ files: new Map([['etcd', file()]]), standby: new Set(['etcd']) }), true, ['removeCheckpoint etcd', 'removeStandby etcd', 'removeBinary']],
-    ['a stray marker without a checkpoint goes', [], disk({ binSha256: undefined, standby: new Set(['kube-apiserver']) }), true, ['removeStandby kube-apiserver']],
+    ['a stray marker without a checkpoint goes', [], disk({ bin: null, standby: new Set(['kube-apiserver']) }), true, ['removeStandby kube-apiserver']],
   ] as const)('%s', (_name, desired, d, apiAnswered, want) => {
     const actions = computeCheckpointPlan({ desired, disk: d, sourceSha256: BIN, apiAnswered });
     expect(actions.map((a) => ('component' in a ? `${a.kind} ${a.component}` : a.kind))).toEqual(want);

@@ -84,6 +84,7 @@ describe('schema.ts and types.ts agree on every field name', () => {
         plan: true,
         step: true,
         lastUpgrade: true,
+        checkpoints: true,
       }),
     ],
     [

@@ -398,6 +398,22 @@ const LAST_UPGRADE: JSONSchemaProps = {
   },
 };
 
+const CHECKPOINT_STATUS: JSONSchemaProps = {
+  type: 'object',
+  description: "A component's checkpoint on one node: its last known good pod, kept by the node agent as a static pod that runs only while the self-hosted pod is absent (after a cold boot, or when the pod is lost).",
+  required: ['node', 'component', 'templateHash', 'provenAt', 'saved', 'active'],
+  properties: {
+    node: { type: 'string', description: 'Control-plane node.', maxLength: 253 },
+    component: { type: 'string', description: 'Component checkpointed.', enum: COMPONENTS },
+    version: { type: 'string', description: 'Version of the checkpointed template.', maxLength: 128 },
+    templateHash: { type: 'string', description: 'selfhost.dev/template-hash of the checkpointed (proven) template.', maxLength: 64 },
+    provenAt: { type: 'string', format: 'date-time', description: 'When that template passed its health gate.' },
+    saved: { type: 'boolean', description: 'The node agent has written exactly this checkpoint to the node.' },
+    active: { type: 'boolean', description: 'The checkpoint runs the component now, because the self-hosted pod does not.' },
+    lastTransitionTime: { type: 'string', format: 'date-time', description: 'When active last changed.' },
+  },
+};
+
 export const STATUS_SCHEMA: JSONSchemaProps = {
   type: 'object',
   description: 'What the control plane runs now; written by the operator.',
@@ -429,6 +445,13 @@ export const STATUS_SCHEMA: JSONSchemaProps = {
     plan: PLAN,
     step: { type: 'string', description: "The plan's running (or failed) step as N/M component, for kubectl get.", maxLength: 128 },
     lastUpgrade: LAST_UPGRADE,
+    checkpoints: {
+      type: 'array',
+      description: 'Checkpoints per node and component (reboot survival).',
+      maxItems: 1024,
+      'x-kubernetes-list-type': 'atomic',
+      items: CHECKPOINT_STATUS,
+    },
   },
 };
 

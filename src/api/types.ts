@@ -199,6 +199,26 @@ export interface ControlPlaneStatus {
   /** The plan's running (or failed) step as `N/M component`, for `kubectl get cp`. */
   step?: string;
   lastUpgrade?: LastUpgrade;
+  /** The node-local checkpoints of the last known good pods (reboot survival), per node and component. */
+  checkpoints?: CheckpointStatus[];
+}
+
+/** One component's checkpoint on one node. */
+export interface CheckpointStatus {
+  node: string;
+  component: ComponentName;
+  /** Version of the checkpointed (proven) template. */
+  version?: string;
+  /** selfhost.dev/template-hash of the checkpointed template. */
+  templateHash: string;
+  /** When that template was proven (the checkpoint's age counts from here). */
+  provenAt: string;
+  /** The agent has written exactly this checkpoint to the node. */
+  saved: boolean;
+  /** The checkpoint runs the component now (no real pod on the node). */
+  active: boolean;
+  /** Since when `active` last changed, as far as the operator saw. */
+  lastTransitionTime?: string;
 }
 
 export interface ObjectMeta {

@@ -5,7 +5,7 @@
  */
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { COMPONENT_MODES, PHASES } from '../api/enums.js';
-import type { ComponentName, ComponentStatus, Phase, StepAction } from '../api/types.js';
+import type { CheckpointStatus, ComponentName, ComponentStatus, Phase, StepAction } from '../api/types.js';
 import { ensureCounter, ensureGauge, ensureHistogram } from '../controller/metrics.js';
 import type { RequestObserver } from '../kube/client.js';
 
@@ -47,6 +47,7 @@ export class OperatorMetrics {
   private readonly stepDuration: Histogram<StepLabel>;
   private readonly steps: Counter<StepLabel>;
   private readonly requests: Counter<'verb' | 'code'>;
+  private readonly checkpoints: Gauge<'node' | 'component' | 'state'>;
 
   constructor(registry: Registry) {
     this.phase = ensureGauge<'phase'>(registry, {
@@ -75,6 +76,11 @@ export class OperatorMetrics {
       help: 'Requests the operator sent to the API server, by verb and HTTP status code.',
       labelNames: ['verb', 'code'],
     });
+    this.checkpoints = ensureGauge<'node' | 'component' | 'state'>(registry, {
+      name: 'selfhost_checkpoint',
+      help: 'Node-local checkpoints of the last known good pods: 1 for the state each is in (active: it runs the component now; dormant: standing by; unsaved: not yet written to the node).',
+      labelNames: ['node', 'component', 'state'],
+    });
     // Every phase and mode series exists from the start, so dashboards and alerts (e.g. on
     // phase="Degraded" == 1) never see a missing series instead of a 0.
     this.setPhase(undefined);
@@ -89,6 +95,15 @@ export class OperatorMetrics {
   setComponents(statuses: readonly ComponentStatus[]): void {
     for (const mode of COMPONENT_MODES) {
       this.components.set({ mode }, statuses.filter((s) => s.mode === mode).length);
+    }
+  }
+
+  /** One series per node, component and state; checkpoints that went away lose their series. */
+  setCheckpoints(statuses: readonly CheckpointStatus[]): void {
+    this.checkpoints.reset();
+    for (const c of statuses) {
+      const state = c.active ? 'active' : c.saved ? 'dormant' : 'unsaved';
+      for (const s of ['active', 'dormant', 'unsaved']) this.checkpoints.set({ node: c.node, component: c.component, state: s }, s === state ? 1 : 0);
     }
   }
 

@@ -97,6 +97,7 @@ export async function runOperator(opts: OperatorOptions, signal: AbortSignal): P
       observe(status, finished) {
         metrics.setPhase(status.phase);
         metrics.setComponents(status.components ?? []);
+        metrics.setCheckpoints(status.checkpoints ?? []);
         for (const f of finished) metrics.observeStep(f.step.component, f.step.action, 'success', f.seconds);
       },
     },

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAgentDesired } from '../api/agent.js';
 import type { ControlPlaneStatus } from '../api/types.js';
 import type { JsonObject, KubeClient } from '../kube/client.js';
+import { computeCheckpointPlan } from './checkpoint-plan.js';
 import { computeAgentDesiredText, computeStepEvents, reconcilePass, type EventInput } from './reconcile.js';
 import { IMAGE, runToCompletion, SimWorld } from './testdata/world.js';
 
@@ -60,11 +61,28 @@ describe('reconcilePass', () => {
     expect(events.filter((e) => e.reason === 'PivotSucceeded').length).toBe(4);
     expect(events.filter((e) => e.reason === 'AdoptSucceeded').length).toBe(2);
 
+    // Then the node's checkpoints of the proven pods (one agent ConfigMap write), and the status
+    // that lists them.
     w.cp = { ...w.cp, status };
     calls.length = 0;
     events.length = 0;
     const second = await reconcilePass(deps(w, calls, events), 'cluster', signal, logger);
-    expect(second?.wrote).toBe(false);
+    expect(calls.map((c) => `${c.verb} ${c.path}`)).toEqual([
+      'apply /api/v1/namespaces/kube-system/configmaps/selfhost-agent-cp1',
+      'apply /apis/selfhost.dev/v1alpha1/controlplanes/cluster/status',
+    ]);
+    w.desiredText = (calls[0]?.body?.['data'] as Record<string, string>)['desired.json'];
+    expect(second?.status.checkpoints?.map((c) => `${c.component} saved=${String(c.saved)}`)).toEqual([
+      'etcd saved=false',
+      'kube-apiserver saved=false',
+      'kube-controller-manager saved=false',
+      'kube-scheduler saved=false',
+    ]);
+    w.cp = { ...w.cp, status: second?.status ?? status };
+    calls.length = 0;
+    events.length = 0;
+    const third = await reconcilePass(deps(w, calls, events), 'cluster', signal, logger);
+    expect(third?.wrote).toBe(false);
     expect(calls).toEqual([]);
     expect(events).toEqual([]);
   });
@@ -73,6 +91,7 @@ describe('reconcilePass', () => {
     const w = new SimWorld({ version: 'v1.37.1' }, 'v1.37.1');
     runToCompletion(w);
     w.proveAll();
+    syncCheckpoints(w);
     w.cp = { ...w.cp, spec: { ...w.cp.spec, version: 'v1.37.2' } };
     const calls: Call[] = [];
     const events: EventInput[] = [];
@@ -102,6 +121,7 @@ describe('reconcilePass', () => {
     const w = new SimWorld({ version: 'v1.37.2' });
     runToCompletion(w);
     w.proveAll();
+    syncCheckpoints(w);
     w.cp = { ...w.cp, spec: { ...w.cp.spec, version: 'v1.39.1' } };
     const calls: Call[] = [];
     const result = await reconcilePass(deps(w, calls, []), 'cluster', signal, logger);
@@ -188,3 +208,10 @@ describe('computeStepEvents', () => {
     expect(computeStepEvents(before, after).map((e) => `${e.type} ${e.reason} ${e.note}`)).toEqual(expected);
   });
 });
+
+/** The node's checkpoints as the operator would have written them (so a test's pass has other work). */
+function syncCheckpoints(w: SimWorld): void {
+  const sync = computeCheckpointPlan(w.snapshot(), new Date()).sync;
+  if (sync !== undefined) w.desiredText = sync.text;
+  w.runAgent();
+}

@@ -36,7 +36,8 @@ import { computeRevisionOf, computeRolloutPlan, type RolloutAction, type Rollout
 import { computeSnapshot, type RawWorld, type Snapshot } from './snapshot.js';
 import { computeStatus } from './status.js';
 import { formatRevisions, LABEL_REVISIONS, REVISIONS_CONFIGMAP, type Revision } from '../api/revisions.js';
-import type { ComponentName, LastUpgrade } from '../api/types.js';
+import type { CheckpointStatus, ComponentName, LastUpgrade } from '../api/types.js';
+import { computeCheckpointPlan } from './checkpoint-plan.js';
 
 export interface EventInput {
   type: 'Normal' | 'Warning';
@@ -102,7 +103,7 @@ export function computeAgentDesiredText(
     // What the agent may find there from an earlier Prepared step, and may therefore replace.
     ...(s.preparedSha256 === undefined ? {} : { writtenSha256: [s.preparedSha256] }),
   };
-  return formatAgentDesired({ manifests: [...current.manifests.filter((m) => m.path !== s.path), entry] });
+  return formatAgentDesired({ ...current, manifests: [...current.manifests.filter((m) => m.path !== s.path), entry] });
 }
 
 function describeAction(a: PivotAction): string {
@@ -121,6 +122,26 @@ function describeAction(a: PivotAction): string {
   }
 }
 
+/** Writes a node's desired.json (our field manager owns that key only). */
+async function applyAgentDesired(deps: ReconcileDeps, node: string, text: string, signal: AbortSignal): Promise<void> {
+  const name = agentConfigMapName(node);
+  await deps.client.apply(
+    `/api/v1/namespaces/${SYSTEM_NAMESPACE}/configmaps/${name}`,
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name,
+        namespace: SYSTEM_NAMESPACE,
+        labels: { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE, [LABEL_AGENT_NODE]: node },
+      },
+      data: { [AGENT_DESIRED_KEY]: text },
+    },
+    {},
+    signal,
+  );
+}
+
 async function act(deps: ReconcileDeps, snap: Snapshot, desired: DesiredState, action: PivotAction, signal: AbortSignal): Promise<void> {
   switch (action.type) {
     case 'ApplyAgent':
@@ -136,22 +157,7 @@ async function act(deps: ReconcileDeps, snap: Snapshot, desired: DesiredState, a
       const c = desired.components.find((d) => d.name === action.component);
       if (c === undefined) throw new Error(`no desired state for ${action.component}`);
       const text = computeAgentDesiredText(snap.agents.get(action.node)?.desiredText, c, action.state, action.node);
-      const name = agentConfigMapName(action.node);
-      await deps.client.apply(
-        `/api/v1/namespaces/${SYSTEM_NAMESPACE}/configmaps/${name}`,
-        {
-          apiVersion: 'v1',
-          kind: 'ConfigMap',
-          metadata: {
-            name,
-            namespace: SYSTEM_NAMESPACE,
-            labels: { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE, [LABEL_AGENT_NODE]: action.node },
-          },
-          data: { [AGENT_DESIRED_KEY]: text },
-        },
-        {},
-        signal,
-      );
+      await applyAgentDesired(deps, action.node, text, signal);
       return;
     }
     case 'Wait':
@@ -238,6 +244,21 @@ export function computeLastUpgradeEvents(before: LastUpgrade | undefined, after:
     case 'Failed':
       return [{ type: 'Warning', reason: 'RolloutFailed', action: 'Upgrade', note: `rollout ${what} failed: ${after.message ?? ''}`.trim() }];
   }
+}
+
+/** Events for checkpoints that started or stopped running their component (pure). */
+export function computeCheckpointEvents(before: readonly CheckpointStatus[] | undefined, after: readonly CheckpointStatus[] | undefined): EventInput[] {
+  const out: EventInput[] = [];
+  for (const c of after ?? []) {
+    const prev = before?.find((b) => b.node === c.node && b.component === c.component);
+    if ((prev?.active ?? false) === c.active) continue;
+    out.push(
+      c.active
+        ? { type: 'Warning', reason: 'CheckpointActivated', action: 'Checkpoint', note: `${c.component} on ${c.node} runs from its checkpoint (${c.version ?? c.templateHash.slice(0, 12)}): no self-hosted pod runs there` }
+        : { type: 'Normal', reason: 'CheckpointStoodAside', action: 'Checkpoint', note: `${c.component} on ${c.node}: the self-hosted pod runs again; the checkpoint stood aside` },
+    );
+  }
+  return out;
 }
 
 /** gitVersion of GET /version; undefined when it cannot be read (the gate then keeps waiting). */
@@ -328,7 +349,13 @@ export async function reconcilePass(deps: ReconcileDeps, name: string, signal: A
     }
   }
 
-  if (halted === undefined) {
+  // Checkpoints first: they are the node's safety net (a lost pod, a reboot), so keeping them in
+  // line waits for no preflight; one node's ConfigMap per pass, and then nothing else this pass.
+  const checkpoints = computeCheckpointPlan(snap, now);
+  if (halted === undefined && checkpoints.sync !== undefined) {
+    logger.info({ node: checkpoints.sync.node }, 'bringing the node\'s checkpoints in line');
+    await applyAgentDesired(deps, checkpoints.sync.node, checkpoints.sync.text, signal);
+  } else if (halted === undefined) {
     logger.debug({ action: plan.action.type, what: describeAction(plan.action) }, 'planned');
     if (plan.action.type !== 'Wait' && plan.action.type !== 'Done' && plan.action.type !== 'Blocked') {
       logger.info({ action: plan.action.type, what: describeAction(plan.action) }, 'acting');
@@ -342,7 +369,8 @@ export async function reconcilePass(deps: ReconcileDeps, name: string, signal: A
     }
   }
 
-  const status = computeStatus({ snap, desired, plan, now, ...(halted === undefined ? {} : { halted }), ...(rollout === undefined ? {} : { rollout }) });
+  const computed = computeStatus({ snap, desired, plan, now, ...(halted === undefined ? {} : { halted }), ...(rollout === undefined ? {} : { rollout }) });
+  const status: ControlPlaneStatus = checkpoints.statuses.length === 0 ? computed : { ...computed, checkpoints: [...checkpoints.statuses] };
   const before = snap.controlPlane.status;
   let wrote = false;
   if (canonicalJson(before ?? {}) !== canonicalJson(status)) {
@@ -357,6 +385,7 @@ export async function reconcilePass(deps: ReconcileDeps, name: string, signal: A
     const regarding = regardingOf(snap);
     for (const e of computeStepEvents(before, status)) deps.events.emit(regarding, e);
     for (const e of computeLastUpgradeEvents(before?.lastUpgrade, status.lastUpgrade)) deps.events.emit(regarding, e);
+    for (const e of computeCheckpointEvents(before?.checkpoints, status.checkpoints)) deps.events.emit(regarding, e);
     if (plan.action.type === 'Blocked' && before?.phase !== 'Degraded') {
       deps.events.emit(regarding, { type: 'Warning', reason: 'Blocked', action: 'Pivot', note: plan.action.reason });
     }

@@ -13,6 +13,7 @@ import {
   LABEL_AGENT_NODE,
   parseAgentDesired,
   type AgentObserved,
+  type ObservedCheckpoint,
   type ObservedFile,
 } from '../../api/agent.js';
 import { CONTROL_PLANE_NODE_LABEL, LABEL_COMPONENT } from '../../api/constants.js';
@@ -109,6 +110,8 @@ export class SimWorld {
   agentActedOn: string | undefined = '';
   agentPodReady = false;
   conflicts: { path: string; message: string }[] = [];
+  /** Checkpoints the agent reports (undefined: an agent that reports none). */
+  checkpoints: ObservedCheckpoint[] | undefined;
   mirrors = new Map<ComponentName, { ready: boolean; command: string[]; image: string }>();
   workloads = new Map<string, JsonObject>();
   selfPods = new Map<ComponentName, SelfPod>();
@@ -144,7 +147,14 @@ export class SimWorld {
   observed(): AgentObserved | undefined {
     if (this.agentActedOn === undefined) return undefined;
     const sorted = (m: Map<string, string>) => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([p, c]) => file(p, c));
-    return { node: NODE, desiredSha256: this.agentActedOn, manifests: sorted(this.manifests), backups: sorted(this.backups), conflicts: this.conflicts };
+    return {
+      node: NODE,
+      desiredSha256: this.agentActedOn,
+      manifests: sorted(this.manifests),
+      backups: sorted(this.backups),
+      conflicts: this.conflicts,
+      ...(this.checkpoints === undefined ? {} : { checkpoints: this.checkpoints }),
+    };
   }
 
   snapshot(): Snapshot {
@@ -304,6 +314,10 @@ export class SimWorld {
       if (m.state === 'Prepared' && m.content !== undefined) this.manifests.set(m.path, m.content);
       const backup = this.backups.get(m.path);
       if (m.state === 'Original' && backup !== undefined) this.manifests.set(m.path, backup);
+    }
+    const checkpoints = parseAgentDesired(this.desiredText).checkpoints;
+    if (checkpoints !== undefined) {
+      this.checkpoints = checkpoints.map((c) => ({ component: c.component, sha256: sha256Hex(c.content), active: false, standby: c.standby }));
     }
     this.agentActedOn = sha256Hex(this.desiredText);
   }
