@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProber, summarize } from '../test/support/prober.js';
 import { createWorld } from '../test/support/world.js';
 import { waitFor } from '../test/support/wait.js';
-import { askService, clients, echoWorkload, nodeVersion, REPO, runNodeScript, type Clients } from './node.js';
+import { askService, clients, echoWorkload, nodeVersion, REPO, runNodeScript, STATE, type Clients } from './node.js';
 import {
   applyDeploy,
   kubectl,
@@ -24,7 +24,8 @@ import {
 /**
  * The golden path `make test` runs, as a user would: a kubeadm cluster at the previous patch,
  * `kubectl apply` the sample ControlPlane (pivot), then one edit of spec.version (a patch upgrade),
- * `kubectl wait --for=condition=Ready` after each. Throughout: the /readyz prober, a client whose
+ * then a cold reboot of the pivoted node (`make node-reboot`), `kubectl wait --for=condition=Ready`
+ * after each. Throughout: the /readyz prober, a client whose
  * acknowledged writes must all survive, a world snapshot, and a Service that must keep answering.
  */
 const FROM = process.env.SELFHOST_UPGRADE_FROM ?? 'v1.37.1';
@@ -41,6 +42,7 @@ interface CpFull extends ControlPlaneView {
     finishedAt?: string;
     snapshot?: { node: string; path: string; size: number; sha256: string; revision: number; keys: number; time: string };
   };
+  checkpoints?: CheckpointView[];
   plan?: { operation?: string; steps: { component: string; action?: string; fromVersion?: string; toVersion?: string; state: string; startedAt?: string; finishedAt?: string }[] };
 }
 
@@ -56,8 +58,18 @@ async function waitCondition(c: Clients, what: string, ok: (v: CpFull) => boolea
 }
 
 const isReady = (v: CpFull): boolean => v.conditions.some((c) => c.type === 'Ready' && c.status === 'True');
+/** The four checkpoints are reported and each passes `ok`. */
+const hasCheckpoints = (v: CpFull, ok: (k: CheckpointView) => boolean): boolean => (v.checkpoints ?? []).length === 4 && (v.checkpoints ?? []).every(ok);
 
-describe('tier node: golden path (pivot, then a patch upgrade by editing spec.version)', () => {
+interface CheckpointView {
+  node: string;
+  component: string;
+  version?: string;
+  saved: boolean;
+  active: boolean;
+}
+
+describe('tier node: golden path (pivot, a patch upgrade by editing spec.version, a cold reboot)', () => {
   let c: Clients;
   let op: SupervisedOperator | undefined;
 
@@ -80,7 +92,7 @@ describe('tier node: golden path (pivot, then a patch upgrade by editing spec.ve
     await runNodeScript('up', [nodeVersion()]);
   });
 
-  it(`pivots at ${FROM}, upgrades to ${TO} with one edit, loses nothing`, async () => {
+  it(`pivots at ${FROM}, upgrades to ${TO} with one edit, survives a cold reboot, loses nothing`, async () => {
     const namespace = `e2e-golden-${randomBytes(3).toString('hex')}`;
     await c.core.createNamespace({ body: { metadata: { name: namespace } } });
     const world = await createWorld(c.kc);
@@ -159,6 +171,37 @@ describe('tier node: golden path (pivot, then a patch upgrade by editing spec.ve
     expect(await ack.verify()).toEqual([]);
     await world.expectIntact();
     expect((await askService(ip, 20)).size).toBe(2);
+
+    // 3. A cold reboot of the pivoted node: nothing that needs the API runs after power-on, so the
+    // node-local checkpoints of the last known good pods must bring the control plane back, then
+    // hand over to the self-hosted pods (hack/node/reboot.sh waits for those, started after boot).
+    const saved = await waitCondition(c, 'every checkpoint saved on the node', (v) => hasCheckpoints(v, (k) => k.saved && !k.active), 120_000);
+    expect(saved.checkpoints?.map((k) => `${k.component} ${k.version ?? ''}`)).toEqual([
+      expect.stringMatching(/^etcd 3\./),
+      `kube-apiserver ${TO}`,
+      `kube-controller-manager ${TO}`,
+      `kube-scheduler ${TO}`,
+    ]);
+    await runNodeScript('reboot');
+    const rebootReturned = Date.now();
+    const apiSeconds = Number(readFileSync(path.join(STATE, 'reboot-api-seconds'), 'utf8'));
+    const podsSeconds = Number(readFileSync(path.join(STATE, 'reboot-seconds'), 'utf8'));
+    const afterBoot = await waitCondition(c, 'Ready after the reboot, every checkpoint standing by', (v) => isReady(v) && hasCheckpoints(v, (k) => k.saved && !k.active), 10 * 60_000).catch(
+      (err: unknown) => {
+        throw new Error(`${String(err)}\noperator log:\n${logTail(op?.current().log ?? '', 80)}`, { cause: err });
+      },
+    );
+    // reboot.sh returns right after the pods are Ready (podsSeconds after power-on).
+    const readySeconds = podsSeconds + (Date.now() - rebootReturned) / 1000;
+    console.log(`golden: reboot of the pivoted node: API after ${apiSeconds} s, self-hosted pods Ready after ${podsSeconds} s, ControlPlane Ready after ~${readySeconds.toFixed(0)} s from power-on`);
+    expect(afterBoot.version).toBe(TO);
+    const rebooted = kubectl(['wait', '--for=condition=Ready', 'controlplane/cluster', '--timeout=60s']);
+    expect(rebooted.code, rebooted.out).toBe(0);
+    await world.expectIntact();
+    await waitFor('the echo service answering from both pods after the reboot', async () => ((await askService(ip, 20)).size === 2 ? true : undefined), {
+      timeoutMs: 180_000,
+      intervalMs: 1000,
+    });
     await world.cleanup();
     await c.core.deleteNamespace({ name: namespace });
   });

@@ -37,7 +37,7 @@ CNI_BIN_DIR=/opt/cni/bin
 CNI_CONF_DIR=/etc/cni/net.d
 # Host paths the tier (kubeadm, kubelet, containerd, CNI, kube-proxy's hostPath volumes) may create.
 OWNED_PATHS=(/etc/kubernetes /var/lib/kubelet /var/lib/etcd /var/lib/selfhost /var/lib/cni /etc/cni /opt/cni
-  /var/lib/selfhost-node /run/selfhost-node /run/xtables.lock /usr/lib/modules /var/log/pods
+  /var/lib/selfhost-node /run/selfhost-node /run/selfhost /run/xtables.lock /usr/lib/modules /var/log/pods
   /var/log/containers /run/netns /var/run/nri /etc/nri /opt/nri /etc/cdi /var/run/cdi)
 # Sysctls the tier or the components it runs change (kubelet: vm.*, kernel.*; kube-proxy:
 # route_localnet and conntrack timeouts; host prep: forwarding and bridge netfilter).
@@ -265,18 +265,20 @@ node_ready() {
   api GET "/api/v1/nodes/$NODE_NAME" | jq -e '.status.conditions[] | select(.type == "Ready") | .status == "True"' >/dev/null
 }
 
-# pods_ready SINCE: the tier's kube-system pods (the four static pods, kube-proxy, the CNI) are
-# all present, Running and Ready, and (if SINCE, an RFC 3339 UTC time, is
-# given) every container of theirs was started at or after SINCE.
+# pods_ready SINCE: the tier's kube-system pods (the four control-plane components, as static pods
+# or, on a pivoted node, as selfhost's pods; kube-proxy, the CNI) are all present, Running and
+# Ready, and (if SINCE, an RFC 3339 UTC time, is given) every container of theirs was started at
+# or after SINCE.
 pods_ready() {
   local since=${1:-}
   api GET /api/v1/namespaces/kube-system/pods | jq -e --arg since "$since" --arg node "$NODE_NAME" '
-    [.items[] | select(.spec.nodeName == $node)] as $pods
+    [.items[] | select(.spec.nodeName == $node and .metadata.deletionTimestamp == null)] as $pods
     | ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"] as $static
-    | ($static | all(. as $c | $pods | any(.metadata.name == ($c + "-" + $node)))) and
+    | ($static | all(. as $c | $pods | any(.metadata.name == ($c + "-" + $node) or .metadata.labels["selfhost.dev/component"] == $c))) and
       ($pods | any(.metadata.labels["k8s-app"] == "kube-proxy")) and
       ($pods | any(.metadata.labels["k8s-app"] == "selfhost-cni")) and
       ($pods | map(select((.metadata.name | IN($static[] + "-" + $node))
+                          or (.metadata.labels["selfhost.dev/component"] | IN($static[]))
                           or (.metadata.labels["k8s-app"] | IN("kube-proxy", "selfhost-cni"))))
        | all(.status.phase == "Running"
         and ((.status.conditions // []) | any(.type == "Ready" and .status == "True"))
@@ -307,6 +309,7 @@ power_off() {
   for _ in $(seq 50); do [ -z "$(runtime_shim_pids)" ] && break; sleep 0.1; done
   [ -z "$(runtime_shim_pids)" ] || log "warning: containerd shims still running: $(runtime_shim_pids | tr '\n' ' ')"
   "$NODE_HACK/unmount.sh"
-  rm -rf "$CTRD_STATE" /run/selfhost-node
+  # /run is a tmpfs on a real node: a boot clears it, the checkpoints' standby markers included.
+  rm -rf "$CTRD_STATE" /run/selfhost-node /run/selfhost
   if ! grep -qx /run/xtables.lock "$STATE/host/paths" 2>/dev/null; then rm -f /run/xtables.lock; fi
 }

@@ -13,7 +13,8 @@
 # wait until the node reports Ready again and the static pods, kube-proxy and the CNI pod run
 # containers started after the boot.
 #
-# Prints the recovery time (from power-on to all Ready) and writes it to .cluster/node/reboot-seconds.
+# Prints the recovery time (from power-on to all Ready) and writes it to .cluster/node/reboot-seconds;
+# the time until the API answered /readyz goes to .cluster/node/reboot-api-seconds.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 if [ ! -f "$STATE/host/recorded" ] || [ ! -f "$STATE/kubeconfig" ]; then
@@ -36,6 +37,8 @@ t_boot=$SECONDS
 start_containerd
 start_kubelet
 wait_for "the apiserver after the reboot" 300 api GET /readyz
+echo $((SECONDS - t_boot)) > "$STATE/reboot-api-seconds"
+log "the API answers $((SECONDS - t_boot))s after power-on"
 node_ready_since() {
   api GET "/api/v1/nodes/$NODE_NAME" | jq -e --arg since "$boot" \
     '.status.conditions[] | select(.type == "Ready") | .status == "True" and .lastHeartbeatTime >= $since' >/dev/null
