@@ -45,7 +45,7 @@ cluster-down-node: ## Stop tier node and restore the host (processes, mounts, sy
 	hack/node/down.sh
 
 .PHONY: node-reboot
-node-reboot: ## Simulate a cold reboot of the tier-node node and wait until it is Ready with its static pods.
+node-reboot: ## Simulate a cold reboot of the tier-node node and wait until the API answers and its control plane (static or self-hosted), kube-proxy and CNI pods run again.
 	hack/node/reboot.sh
 
 .PHONY: load-images
@@ -67,7 +67,7 @@ e2e-node: setup build node-deps node-bins image ## The e2e suite on tier node (s
 UPGRADE_FROM := $(shell source hack/versions.sh && echo $$UPGRADE_FROM)
 
 .PHONY: e2e-node-golden
-e2e-node-golden: setup build node-deps node-bins image ## `make test`'s tier-node part: the smoke test, then the golden path (pivot at UPGRADE_FROM, patch upgrade to VERSION).
+e2e-node-golden: setup build node-deps node-bins image ## `make test`'s tier-node part: the smoke test, then the golden path (pivot at UPGRADE_FROM, patch upgrade to VERSION, a cold reboot).
 	$(MAKE) -s node-bins VERSION=$(UPGRADE_FROM)
 	@mkdir -p $(E2E_RESULTS)
 	SELFHOST_UPGRADE_FROM=$(UPGRADE_FROM) SELFHOST_UPGRADE_TO=$(VERSION) \
