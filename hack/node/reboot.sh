@@ -32,6 +32,7 @@ log "powered off in $((SECONDS - t0))s"
 
 # --- power on ---
 boot=$(date -u +%FT%TZ)
+date -u +%FT%T.%3NZ > "$STATE/reboot-boot-time"
 t_boot=$SECONDS
 "$NODE_HACK/host.sh" prep
 start_containerd
