@@ -144,7 +144,7 @@ afterEach(() => {
   for (const c of running.splice(0)) c.abort();
 });
 
-function start(api: FakeApi, disk: MemoryDisk) {
+function start(api: FakeApi, disk: MemoryDisk, withCheckpoints = false) {
   const { logger, lines } = captureLogs();
   const agent = new NodeAgent({
     node: 'cp-1',
@@ -159,6 +159,9 @@ function start(api: FakeApi, disk: MemoryDisk) {
     clock: api.clock,
     random: () => 0,
     backoff: { initialMs: 500, maxMs: 4000, jitter: 0 },
+    ...(withCheckpoints
+      ? { checkpoints: { paths: { manifestDir: M, binPath: '/etc/kubernetes/selfhost/bin/gx', runDir: '/run/selfhost/checkpoints' }, source: () => Promise.resolve(Buffer.from('gx')) } }
+      : {}),
   });
   const stop = new AbortController();
   running.push(stop);
@@ -341,5 +344,52 @@ describe('NodeAgent', () => {
     expect(api.watchers.every((w) => w.signal.aborted)).toBe(true);
     expect(clock.pendingTimers()).toBe(0);
     expect(agent.logged('agent stopped')).toBe(1);
+  });
+});
+
+describe('NodeAgent: checkpoints', () => {
+  const CHECKPOINT = 'kind: Pod\nmetadata: {name: selfhost-checkpoint-etcd}\n';
+  const MARKER = '/run/selfhost/checkpoints/etcd.standby';
+  const withCheckpoint = (standby: boolean): string =>
+    formatAgentDesired({ manifests: [], checkpoints: [{ component: 'etcd', content: CHECKPOINT, standby }] });
+
+  it('installs the supervisor, refreshes the marker on the API word of each pass, writes the checkpoint, and reports it apart', async () => {
+    const { clock, api, disk } = setup(withCheckpoint(true));
+    start(api, disk, true);
+    await clock.advance(0);
+    // (the report's own write wakes a second pass, which only refreshes the marker)
+    expect(disk.log.slice(0, 3)).toEqual(['write /etc/kubernetes/selfhost/bin/gx', `write ${MARKER}`, `write ${M}/selfhost-checkpoint-etcd.yaml`]);
+    expect(new Set(disk.log.slice(3))).toEqual(new Set([`write ${MARKER}`]));
+    expect(disk.modes.get('/etc/kubernetes/selfhost/bin/gx')).toBe(0o755);
+    const observed = api.observed();
+    expect(observed?.manifests.map((f) => f.path)).toEqual([`${M}/etcd.yaml`]);
+    expect(observed?.checkpoints).toEqual([{ component: 'etcd', sha256: computeSha256(CHECKPOINT), active: false, standby: true }]);
+    // Every pass re-reads with a GET (a cache proves nothing about the API now) and touches the marker.
+    disk.log.length = 0;
+    const gets = api.calls.filter((c) => c.startsWith('GET')).length;
+    await clock.advance(2000);
+    expect(api.calls.filter((c) => c.startsWith('GET')).length).toBe(gets + 1);
+    expect(disk.log).toEqual([`write ${MARKER}`]);
+    // The API goes away: the marker is left to age, so the checkpoint may take over.
+    api.goDown();
+    disk.log.length = 0;
+    await clock.advance(2000);
+    await clock.advance(4000);
+    expect(disk.log).toEqual([]);
+  });
+
+  it('removes the marker when the real pod is gone, and everything when no checkpoint is wanted', async () => {
+    const { clock, api, disk } = setup(withCheckpoint(true));
+    start(api, disk, true);
+    await clock.advance(0);
+    api.setDesired(withCheckpoint(false));
+    await clock.advance(0);
+    expect(disk.text(MARKER)).toBeUndefined();
+    expect(disk.text(`${M}/selfhost-checkpoint-etcd.yaml`)).toBe(CHECKPOINT);
+    api.setDesired(formatAgentDesired({ manifests: [], checkpoints: [] }));
+    await clock.advance(0);
+    expect(disk.text(`${M}/selfhost-checkpoint-etcd.yaml`)).toBeUndefined();
+    expect(disk.text('/etc/kubernetes/selfhost/bin/gx')).toBeUndefined();
+    expect(api.observed()?.checkpoints).toEqual([]);
   });
 });
