@@ -19,7 +19,9 @@ import type { CheckpointStatus, ComponentName } from '../api/types.js';
 import { canonicalJson, sha256Hex } from '../convert/hash.js';
 import { CHECKPOINTED, computeDesiredCheckpointPod } from './checkpoint-pod.js';
 import { computeCurrentAgentDesired } from './pivot-plan.js';
-import type { NodeView, Snapshot } from './snapshot.js';
+import { metaOf, rec, str, type NodeView, type Snapshot } from './snapshot.js';
+import { ANNOTATION_TEMPLATE_HASH } from '../api/constants.js';
+import { workloadName } from '../convert/build.js';
 
 export interface CheckpointPlan {
   /** The next write: one node's desired.json with its checkpoints in line; undefined when all are. */
@@ -28,11 +30,26 @@ export interface CheckpointPlan {
   readonly statuses: readonly CheckpointStatus[];
 }
 
-/** A self-hosted pod of the component runs on the node (the checkpoint must stand by). */
+/**
+ * A self-hosted pod of the component runs on the node (the checkpoint must stand by). For etcd
+ * only a pod of the workload's current template counts: an outdated one (OnDelete) is about to be
+ * replaced, and its checkpoint must be free to hold the member meanwhile (its ports stay busy, so
+ * it does not start while the old pod runs).
+ */
 export function isRealInstanceRunning(snap: Snapshot, component: ComponentName, node: string): boolean {
+  const current = component === 'etcd' ? liveTemplateHash(snap.workloads.get(`DaemonSet/${workloadName('etcd')}`)) : undefined;
   return snap.pods.some(
-    (p) => p.component === component && p.node === node && !p.mirror && !p.deleting && (component === 'etcd' ? p.mainRunning : p.ready),
+    (p) =>
+      p.component === component &&
+      p.node === node &&
+      !p.mirror &&
+      !p.deleting &&
+      (component === 'etcd' ? p.mainRunning && (current === undefined || p.templateHash === current) : p.ready),
   );
+}
+
+function liveTemplateHash(workload: unknown): string | undefined {
+  return str(rec(metaOf(rec(rec(workload)['spec'])['template'])['annotations'])[ANNOTATION_TEMPLATE_HASH]);
 }
 
 /** The checkpoints a node should keep (sorted by component). */

@@ -198,6 +198,9 @@ async function actRollout(deps: ReconcileDeps, snap: Snapshot, action: RolloutAc
       await deps.client.apply(`/apis/batch/v1/namespaces/${SYSTEM_NAMESPACE}/jobs/${meta?.name ?? ''}`, action.job, {}, signal);
       return;
     }
+    case 'DeletePod':
+      await deps.client.delete(`/api/v1/namespaces/${SYSTEM_NAMESPACE}/pods/${action.pod}`, undefined, signal);
+      return;
     case 'RecordSnapshot': // status only: lastUpgrade.snapshot
     case 'Fail': // status only: lastUpgrade records the failure, the next pass rolls back
     case 'Wait':
@@ -219,6 +222,8 @@ function describeRolloutAction(a: RolloutAction): string {
       return 'create the etcd snapshot Job';
     case 'RecordSnapshot':
       return `record the verified etcd snapshot ${a.snapshot.path} on ${a.snapshot.node}`;
+    case 'DeletePod':
+      return `replace ${a.component}'s pod ${a.pod} on ${a.node} (its checkpoint holds the member meanwhile)`;
     case 'Wait':
     case 'Blocked':
       return a.reason;

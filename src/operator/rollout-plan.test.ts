@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ComponentName, ControlPlaneSpec, LastUpgrade } from '../api/types.js';
+import { computeCheckpointPlan } from './checkpoint-plan.js';
 import { computeRolloutPlan, computeTargetHash, type RolloutAction } from './rollout-plan.js';
 import { computeLastUpgrade, computeRolloutPlanStatus } from './rollout-status.js';
 import { IMAGE, runToCompletion, SimWorld } from './testdata/world.js';
@@ -16,6 +17,13 @@ function pivoted(from: string, spec: Partial<ControlPlaneSpec>, snapshot = false
   return w;
 }
 
+/** The operator's checkpoint sync and the agent's report, as reconcile and the node would do them. */
+function keepCheckpoints(w: SimWorld): void {
+  const sync = computeCheckpointPlan(w.snapshot(), T0).sync;
+  if (sync !== undefined) w.desiredText = sync.text;
+  w.runAgent();
+}
+
 function describeAction(a: RolloutAction): string {
   switch (a.type) {
     case 'Apply':
@@ -23,6 +31,8 @@ function describeAction(a: RolloutAction): string {
     case 'RecordRevision':
     case 'Fail':
       return `${a.type} ${a.component}`;
+    case 'DeletePod':
+      return `DeletePod ${a.component}`;
     case 'CreateSnapshotJob':
     case 'RecordSnapshot':
       return a.type;
@@ -220,11 +230,36 @@ describe('computeRolloutPlan', () => {
     expect(r.action.type === 'Blocked' && r.action.reason).toMatch(message);
   });
 
-  it('refuses an etcd template change, which this release cannot roll yet', () => {
+  it('rolls an etcd template change through its checkpoint: apply (OnDelete), lift the standby, replace the pod, gate', () => {
     const w = pivoted('v1.37.2', { overrides: { etcd: { extraArgs: [{ name: 'snapshot-count', value: '5000' }] } } });
+    // Without a checkpoint on the node nothing moves: the checkpoint is what holds the member.
+    const before = w.rollout(T0).action;
+    expect(before.type === 'Wait' && before.reason).toMatch(/^preflight: etcd has no checkpoint on cp1/);
+    keepCheckpoints(w);
+    const trail: string[] = [];
+    for (let i = 0, t = 0; i < 12; i++, t += 11) {
+      const r = w.rollout(later(t), () => later(0)).action;
+      trail.push(r.type === 'Wait' ? `Wait ${r.reason}` : describeAction(r));
+      if (r.type === 'Done' || r.type === 'Blocked') break;
+      w.applyRollout(r, { readySince: later(t).toISOString() });
+      keepCheckpoints(w);
+    }
+    expect(trail).toEqual([
+      'Apply etcd (Rollout)',
+      'DeletePod etcd',
+      'RecordRevision etcd',
+      'Done',
+    ]);
+  });
+
+  it('replaces an outdated etcd pod only once its checkpoint stopped standing by', () => {
+    const w = pivoted('v1.37.2', { overrides: { etcd: { extraArgs: [{ name: 'snapshot-count', value: '5000' }] } } });
+    keepCheckpoints(w);
+    const applied = w.rollout(T0).action;
+    w.applyRollout(applied);
+    // The agent has not acted on the lifted standby yet.
     const r = w.rollout(T0).action;
-    expect(r.type).toBe('Blocked');
-    expect(r.type === 'Blocked' && r.reason).toMatch(/rolling etcd is not supported/);
+    expect(r.type === 'Wait' && r.reason).toBe("waiting for etcd's checkpoint on cp1 to stop standing by");
   });
 
   it('waits for the preflight: nothing is applied while a node is not Ready', () => {

@@ -38,6 +38,8 @@ import { isAppliedSubset } from './subset.js';
 export type RolloutAction =
   | { readonly type: 'Apply'; readonly component: ComponentName; readonly object: JsonObject; readonly why: 'Rollout' | 'Rollback' | 'Drift' }
   | { readonly type: 'RecordRevision'; readonly component: ComponentName; readonly revision: Revision }
+  /** etcd (OnDelete): replace one node's outdated pod by deleting it; its checkpoint holds the member meanwhile. */
+  | { readonly type: 'DeletePod'; readonly component: ComponentName; readonly pod: string; readonly node: string }
   | { readonly type: 'Fail'; readonly component: ComponentName; readonly message: string }
   | { readonly type: 'CreateSnapshotJob'; readonly job: JsonObject }
   | { readonly type: 'RecordSnapshot'; readonly snapshot: SnapshotStatus }
@@ -245,6 +247,10 @@ export function computeRolloutPlan(input: RolloutInput): RolloutPlan {
       if (!isAppliedSubset(rev.object, liveWorkload(snap, c))) {
         return plan({ type: 'Apply', component: c.name, object: rev.object as JsonObject, why: 'Rollback' }, 'Rollback');
       }
+      if (c.name === 'etcd') {
+        const replace = computeEtcdReplacement(input, rev.templateHash);
+        if (replace !== undefined) return plan(replace, 'Rollback');
+      }
       if (!isHealthyRevision(input, c, rev)) {
         return plan({ type: 'Wait', component: c.name, reason: `waiting for the restored ${c.name} to become Ready` }, 'Rollback');
       }
@@ -262,17 +268,13 @@ export function computeRolloutPlan(input: RolloutInput): RolloutPlan {
       continue;
     }
     if (!applied) {
-      if (c.name === 'etcd') {
-        return plan({
-          type: 'Blocked',
-          component: 'etcd',
-          reason: `the etcd template changes (${rev?.version ?? '?'} → ${versionOfTemplate('etcd', c.object) ?? '?'}); rolling etcd is not supported by this release yet: keep etcd as it runs (spec.etcd.version) or leave etcd out of the change`,
-          refusal: 'Unsupported',
-        });
-      }
-      const failure = computePreflightFailure(snap, target);
+      const failure = computePreflightFailure(snap, target) ?? (c.name === 'etcd' ? computeEtcdCheckpointGap(snap) : undefined);
       if (failure !== undefined) return plan({ type: 'Wait', component: c.name, reason: `preflight: ${failure}` });
       return plan({ type: 'Apply', component: c.name, object: c.object, why: 'Rollout' });
+    }
+    if (c.name === 'etcd') {
+      const replace = computeEtcdReplacement(input, c.templateHash);
+      if (replace !== undefined) return plan(replace);
     }
     const health = computeRolloutHealth({
       snap,
@@ -297,6 +299,46 @@ export function computeRolloutPlan(input: RolloutInput): RolloutPlan {
     return plan({ type: 'Wait', component: c.name, reason: health.reason });
   }
   return plan({ type: 'Done' });
+}
+
+/** Why etcd's template cannot change yet: a node without a saved etcd checkpoint to hold the member. */
+function computeEtcdCheckpointGap(snap: Snapshot): string | undefined {
+  const missing = snap.nodes.filter((n) => snap.agents.get(n.name)?.observed?.checkpoints?.some((k) => k.component === 'etcd') !== true).map((n) => n.name);
+  return missing.length === 0 ? undefined : `etcd has no checkpoint on ${missing.join(', ')} yet (its pods are replaced only while a checkpoint can hold the member)`;
+}
+
+/**
+ * etcd's pods are OnDelete: never two etcds on one data directory, so a new template reaches a
+ * node only when its pod is deleted. Steps, one node at a time (in name order):
+ *  1. the checkpoint plan lifts the node's etcd standby as soon as the pod is outdated
+ *     (checkpoint-plan.ts); wait until the agent reports the marker gone;
+ *  2. delete the outdated pod: the real etcd stops, its ports free, and the node's checkpoint
+ *     starts etcd from disk on the same data directory and member (the API comes back on it);
+ *  3. the DaemonSet creates the new pod; its gate waits for the checkpoint's ports; the operator
+ *     sees it run, the checkpoint stands by and stops, the new etcd starts;
+ *  4. the health gate (rollout-health.ts) as for every other component.
+ * Not yet: moving leadership off a member first (several members), and etcd's downgrade API for a
+ * minor rollback.
+ */
+function computeEtcdReplacement(input: RolloutInput, templateHash: string): RolloutAction | undefined {
+  const { snap } = input;
+  const outdated = snap.pods
+    .filter((p) => p.component === 'etcd' && !p.mirror && !p.agent && p.node !== undefined && p.templateHash !== templateHash)
+    .sort((a, b) => ((a.node ?? '') < (b.node ?? '') ? -1 : 1));
+  const terminating = outdated.find((p) => p.deleting);
+  if (terminating !== undefined) {
+    return { type: 'Wait', component: 'etcd', reason: `the old etcd pod ${terminating.name} is stopping; the checkpoint on ${terminating.node ?? '?'} holds the member` };
+  }
+  const pod = outdated[0];
+  if (pod?.node === undefined) return undefined;
+  const checkpoint = snap.agents.get(pod.node)?.observed?.checkpoints?.find((k) => k.component === 'etcd');
+  if (checkpoint === undefined) {
+    return { type: 'Wait', component: 'etcd', reason: `etcd has no checkpoint on ${pod.node}: its pod is replaced only while a checkpoint can hold the member` };
+  }
+  if (checkpoint.standby) return { type: 'Wait', component: 'etcd', reason: `waiting for etcd's checkpoint on ${pod.node} to stop standing by` };
+  const others = snap.pods.filter((p) => p.component === 'etcd' && !p.mirror && p.node !== pod.node && !p.ready);
+  if (others.length > 0) return { type: 'Wait', component: 'etcd', reason: `etcd on ${others.map((p) => p.node ?? '?').join(', ')} is not Ready: one member at a time` };
+  return { type: 'DeletePod', component: 'etcd', pod: pod.name, node: pod.node };
 }
 
 /**

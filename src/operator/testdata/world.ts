@@ -271,10 +271,30 @@ export class SimWorld {
       });
       return;
     }
+    if (action.type === 'DeletePod') {
+      // The DaemonSet controller replaces the deleted pod with one of its current template.
+      const key = 'DaemonSet/selfhost-etcd';
+      const ds = this.workloads.get(key);
+      const pod = this.selfPods.get('etcd');
+      const template = (ds?.['spec'] as { template: { metadata: { annotations?: Record<string, string> }; spec: { containers: { image: string }[] } } } | undefined)?.template;
+      const hash = template?.metadata.annotations?.['selfhost.dev/template-hash'];
+      if (ds === undefined || pod === undefined || hash === undefined) return;
+      this.workloads.set(key, withRolloutDone(ds));
+      this.selfPods.set('etcd', { ...pod, templateHash: hash, image: template?.spec.containers[0]?.image ?? pod.image, ready: true, restarts: 0, ...(opts.readySince === undefined ? {} : { readySince: opts.readySince }) });
+      return;
+    }
     if (action.type !== 'Apply') return;
     const obj = structuredClone(action.object);
     const meta = obj['metadata'] as { name: string };
     const kind = String(obj['kind']);
+    if (action.component === 'etcd') {
+      // OnDelete: the template changes, no pod does until one is deleted.
+      this.workloads.set(`${kind}/${meta.name}`, { ...obj, status: { desiredNumberScheduled: 1, currentNumberScheduled: 1, numberReady: 1, updatedNumberScheduled: 0, numberAvailable: 1, observedGeneration: 1 } });
+      const pod = this.selfPods.get('etcd');
+      const hash = (obj['spec'] as { template: { metadata: { annotations?: Record<string, string> } } }).template.metadata.annotations?.['selfhost.dev/template-hash'];
+      if (pod !== undefined && hash === pod.templateHash) this.workloads.set(`${kind}/${meta.name}`, withRolloutDone(obj));
+      return;
+    }
     this.workloads.set(`${kind}/${meta.name}`, withRolloutDone(obj));
     const pod = this.selfPods.get(action.component);
     const template = (obj['spec'] as { template: { metadata: { annotations?: Record<string, string> }; spec: { containers: { image: string }[] } } }).template;
