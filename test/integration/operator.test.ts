@@ -453,8 +453,14 @@ describe('the operator on tier sim', () => {
       const args = arr(rec(arr(rec(rec(rec(d?.['spec'])['template'])['spec'])['containers'])[0])['command']);
       return args.includes('--v=3') ? true : undefined;
     }, { timeoutMs: 30_000 });
-    const upgrading = await waitForPhase('Upgrading', 15_000);
-    expect(str(rec(upgrading['status'])['step'])).toBe('1/1 kube-scheduler');
+    // The pass that applies writes the step as Pending (its snapshot predates the apply); the next
+    // one shows it Running.
+    await waitForPhase('Upgrading', 15_000);
+    const upgrading = await waitFor('the step 1/1 kube-scheduler', async () => {
+      const cp = await getControlPlane(admin);
+      return phaseOf(cp) === 'Upgrading' && str(rec(cp?.['status'])['step']) === '1/1 kube-scheduler' ? cp : undefined;
+    }, { timeoutMs: 15_000, intervalMs: 250 });
+    expect(str(rec(upgrading?.['status'])['step'])).toBe('1/1 kube-scheduler');
     // An operator restart in the middle of the step (its settle period).
     const current = operators[operators.length - 1];
     if (current === undefined) throw new Error('no operator');
