@@ -6,13 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorld, type World } from '../test/support/world.js';
 import { waitFor as poll } from '../test/support/wait.js';
 import { askService, clients, echoWorkload, nodeVersion, REPO, runNodeScript, STATE, type Clients } from './node.js';
-import { applyDeploy, kubectl, logTail, make, readControlPlane, superviseOperator, type SupervisedOperator } from './pivot.js';
+import { applyDeploy, kubectl, logTail, make, readControlPlane, startAckWriter, superviseOperator, type SupervisedOperator } from './pivot.js';
+import { startProber, summarize } from '../test/support/prober.js';
 
 /**
  * Checkpoints on a real pivoted node (make e2e; issue "survive cold reboots and lost pods"):
  * three cold reboots in a row, a kubelet-only restart, a self-hosted workload deleted by hand, and
- * a bad-flag rollout that must not become the checkpoint, followed by a reboot that comes back on
- * the good one. After each: the API answers, the ControlPlane is Ready with every checkpoint saved
+ * an etcd template change rolled through etcd's checkpoint, and a bad-flag rollout that must not
+ * become the checkpoint, followed by a reboot that comes back on the good one. After each: the API answers, the ControlPlane is Ready with every checkpoint saved
  * and standing by, the world snapshot is intact and a Service answers.
  */
 const SAMPLE = path.join(REPO, 'deploy', 'samples', 'controlplane.yaml');
@@ -132,6 +133,28 @@ describe('tier node: checkpoints bring a pivoted node back', () => {
     await waitStatus('Ready again, the checkpoint standing by', settled, 5 * 60_000);
     const pods = kubectl(['-n', 'kube-system', 'get', 'pods', '-l', 'selfhost.dev/component=kube-scheduler', '-o', 'jsonpath={.items[*].status.phase}']);
     expect(pods.out.trim()).toBe('Running');
+    await expectWorking();
+  });
+
+  it("rolls an etcd template change through etcd's checkpoint, losing no acknowledged write", async () => {
+    const patch = (spec: Record<string, unknown>): void => {
+      const r = kubectl(['patch', 'controlplane', 'cluster', '--type=merge', '-p', JSON.stringify({ spec })]);
+      if (r.code !== 0) throw new Error(r.out);
+    };
+    const etcdCommand = (): string => kubectl(['-n', 'kube-system', 'get', 'pods', '-l', 'selfhost.dev/component=etcd', '-o', 'jsonpath={.items[*].spec.containers[0].command}']).out;
+    const ack = await startAckWriter(c.kc, namespace);
+    const prober = await startProber(c.kc, { hz: 10 });
+    const started = Date.now();
+    patch({ overrides: { etcd: { extraArgs: [{ name: 'snapshot-count', value: '10001' }] } } });
+    const done = await waitStatus('the etcd rollout Succeeded', (s) => s.lastUpgrade?.result === 'Succeeded' && settled(s) && etcdCommand().includes('--snapshot-count=10001'), 10 * 60_000);
+    const report = await prober.stop();
+    const writes = await ack.stop();
+    console.log(`etcd rollout through its checkpoint: ${((Date.now() - started) / 1000).toFixed(1)} s; ${summarize(report)}; acknowledged writes ${writes.acked}, failed ${writes.failed}`);
+    expect(done.checkpoints?.find((k) => k.component === 'etcd')?.saved).toBe(true);
+    expect(readFileSync('/etc/kubernetes/manifests/selfhost-checkpoint-etcd.yaml', 'utf8')).toContain('--snapshot-count=10001');
+    expect(await ack.verify()).toEqual([]);
+    patch({ overrides: { etcd: null } });
+    await waitStatus('etcd back to its own flags', (s) => settled(s) && !etcdCommand().includes('--snapshot-count=10001'), 10 * 60_000);
     await expectWorking();
   });
 
