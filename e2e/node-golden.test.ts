@@ -161,7 +161,8 @@ describe('tier node: golden path (pivot, a patch upgrade by editing spec.version
     expect(JSON.parse(version.out.slice(version.out.indexOf('{'))) as { serverVersion?: { gitVersion?: string } }).toMatchObject({
       serverVersion: { gitVersion: TO },
     });
-    const images = kubectl(['-n', 'kube-system', 'get', 'pods', '-o', 'jsonpath={range .items[*]}{.spec.containers[0].image}{"\\n"}{end}']);
+    // (the checkpoints follow the proven revisions a moment later: checked before the reboot below)
+    const images = kubectl(['-n', 'kube-system', 'get', 'pods', '-l', '!selfhost.dev/checkpoint-of', '-o', 'jsonpath={range .items[*]}{.spec.containers[0].image}{"\\n"}{end}']);
     for (const component of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy']) {
       const tags = images.out.split('\n').filter((l) => l.includes(`/${component}:`));
       expect({ component, tags: [...new Set(tags.map((t) => t.split(':').pop()))] }).toEqual({ component, tags: [TO] });
