@@ -126,8 +126,9 @@ describe('tier node: the pivot', () => {
       const [updated, ready, desired] = r.out.trim().split('/');
       expect({ w, updated, ready }).toEqual({ w, updated: desired, ready: desired });
     }
+    // No static control-plane pod is left; the only static pods are selfhost's dormant checkpoints.
     const mirrors = (await c.core.listNamespacedPod({ namespace: 'kube-system' })).items.filter(
-      (p) => p.metadata?.annotations?.['kubernetes.io/config.mirror'] !== undefined,
+      (p) => p.metadata?.annotations?.['kubernetes.io/config.mirror'] !== undefined && p.metadata.labels?.['selfhost.dev/checkpoint-of'] === undefined,
     );
     expect(mirrors.map((p) => p.metadata?.name)).toEqual([]);
 
