@@ -32,6 +32,7 @@ interface Status {
   version?: string;
   conditions: { type: string; status: string; reason: string; message: string }[];
   lastUpgrade?: { result: string; failedComponent?: string };
+  plan?: { steps: { component: string; state: string }[] };
   checkpoints?: Checkpoint[];
 }
 
@@ -155,6 +156,21 @@ describe('tier node: checkpoints bring a pivoted node back', () => {
     expect(await ack.verify()).toEqual([]);
     patch({ overrides: { etcd: null } });
     await waitStatus('etcd back to its own flags', (s) => settled(s) && !etcdCommand().includes('--snapshot-count=10001'), 10 * 60_000);
+    await expectWorking();
+  });
+
+  it('a reboot between two upgrade steps: the upgrade resumes and finishes', async () => {
+    const to = process.env.SELFHOST_UPGRADE_FROM ?? 'v1.37.1'; // the other patch of the test bed (a patch down)
+    make('load-images', { VERSION: to });
+    const patch = kubectl(['patch', 'controlplane', 'cluster', '--type=merge', '-p', JSON.stringify({ spec: { version: to } })]);
+    expect(patch.code, patch.out).toBe(0);
+    // Down goes in reverse skew order: kube-proxy, scheduler, controller-manager, apiserver.
+    const mid = await waitStatus('two steps done', (s) => (s.plan?.steps ?? []).filter((x) => x.state === 'Succeeded').length >= 2, 10 * 60_000);
+    console.log(`reboot between steps: ${(mid.plan?.steps ?? []).map((x) => `${x.component} ${x.state}`).join(', ')}`);
+    await runNodeScript('reboot');
+    const done = await waitStatus(`Ready at ${to} after the reboot`, (s) => settled(s) && s.version === to && s.lastUpgrade?.result === 'Succeeded', 15 * 60_000);
+    expect(done.plan?.steps.every((x) => x.state === 'Succeeded')).toBe(true);
+    expect(done.checkpoints?.filter((k) => k.component !== 'etcd').every((k) => k.version === to)).toBe(true);
     await expectWorking();
   });
 
