@@ -34,6 +34,12 @@ export interface HealthInput {
    * template hash, so the gate reads the workload's rollout status only.
    */
   readonly adopted?: boolean;
+  /**
+   * Container restarts a pod may have had (default 1: one lost start-up race). A restored
+   * revision's pods are judged by being Ready now, not by their history (a node reboot restarts
+   * every container once): Infinity.
+   */
+  readonly maxRestarts?: number;
 }
 
 function podsOf(snap: Snapshot, component: ComponentName): PodView[] {
@@ -58,7 +64,7 @@ function computeWaitingReason(input: HealthInput, pods: readonly PodView[]): str
     if (missing.length > 0) return `no new ${component} pod on ${missing.join(', ')} yet`;
   }
   if (fresh.length === 0) return `no new ${component} pod yet`;
-  const restarted = fresh.filter((p) => p.restarts > 1);
+  const restarted = fresh.filter((p) => p.restarts > (input.maxRestarts ?? 1));
   if (restarted.length > 0) return `new ${component} pod(s) restarted: ${restarted.map((p) => `${p.name} (${String(p.restarts)})`).join(', ')}`;
   const unsettled = fresh.filter((p) => !isSettled(p, now, settleMs));
   if (unsettled.length > 0) {

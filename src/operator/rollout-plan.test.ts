@@ -191,6 +191,17 @@ describe('computeRolloutPlan', () => {
     ]);
   });
 
+  it('rolls back on a node whose other pods restarted before (a reboot): their history does not hold the rollback', () => {
+    const w = pivoted('v1.37.2', {});
+    for (const c of ['kube-scheduler', 'kube-controller-manager', 'etcd'] as const) {
+      const pod = w.selfPods.get(c);
+      if (pod !== undefined) w.selfPods.set(c, { ...pod, restarts: 3 });
+    }
+    w.cp = { ...w.cp, spec: { ...w.cp.spec, overrides: { 'kube-apiserver': { extraArgs: [{ name: 'no-such-flag', value: 'x' }] } } } };
+    expect(drive(w, { crash: 'kube-apiserver' })).toEqual(['Apply kube-apiserver (Rollout)', 'Fail kube-apiserver', 'Apply kube-apiserver (Rollback)', 'Done']);
+    expect(w.cp.status?.lastUpgrade?.result).toBe('RolledBack');
+  });
+
   it('with autoRollback false stops at the failed step and restores nothing', () => {
     const w = pivoted('v1.37.1', { version: 'v1.37.2', upgrade: { healthTimeout: '5m', autoRollback: false } });
     const trail = drive(w, { crash: 'kube-apiserver' });

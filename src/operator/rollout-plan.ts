@@ -155,6 +155,10 @@ function isHealthyRevision(input: RolloutInput, c: DesiredComponent, rev: Revisi
     settleMs: 0,
     timeoutMs: Number.POSITIVE_INFINITY,
     adopted: c.static === undefined,
+    // What ran before is judged by running Ready now: its pods' restarts (reboots, earlier
+    // incidents) are history, and counting them left a rollback waiting for ever (seen on a node
+    // rebooted before a failed rollout).
+    maxRestarts: Number.POSITIVE_INFINITY,
   });
   return health.state === 'Passed';
 }
