@@ -15,7 +15,7 @@ import { CoordinationV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernete
 import { startProber } from '../test/support/prober.js';
 import { gapIn } from './figures.js';
 import { KUBECONFIG, nodeVersion, REPO, runNodeScript } from './node.js';
-import { applyDeploy, isReadyView, kubectl, make, readControlPlane, superviseOperator } from './pivot.js';
+import { freshNodeForSelfhost, isReadyView, kubectl, readControlPlane, superviseOperator } from './pivot.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -48,12 +48,7 @@ async function requestsTotal(port: number): Promise<number> {
 
 async function main(): Promise<void> {
   console.log('bench-pivot: fresh node cluster…');
-  make('build');
-  make('image');
-  await runNodeScript('down');
-  await runNodeScript('up', [nodeVersion()]);
-  make('load-selfhost-image');
-  applyDeploy();
+  await freshNodeForSelfhost(nodeVersion());
   const kc = new KubeConfig();
   kc.loadFromFile(KUBECONFIG);
 

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { load } from 'js-yaml';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KUBECONFIG, nodeVersion, REPO, runNodeScript, STATE } from './node.js';
-import { applyDeploy, isReadyView, kubectl, make, readControlPlane, superviseOperator } from './pivot.js';
+import { freshNodeForSelfhost, isReadyView, kubectl, readControlPlane, superviseOperator } from './pivot.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
@@ -55,12 +55,7 @@ interface Checkpoints {
 
 async function main(): Promise<void> {
   console.log('bench-reboot: fresh node cluster (static pods)…');
-  make('build');
-  make('image');
-  await runNodeScript('down');
-  await runNodeScript('up', [nodeVersion()]);
-  make('load-selfhost-image');
-  applyDeploy();
+  await freshNodeForSelfhost(nodeVersion());
   const kc = new KubeConfig();
   kc.loadFromFile(KUBECONFIG);
 

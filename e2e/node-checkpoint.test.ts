@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorld, type World } from '../test/support/world.js';
 import { waitFor as poll } from '../test/support/wait.js';
 import { askService, clients, echoWorkload, nodeVersion, REPO, runNodeScript, STATE, type Clients } from './node.js';
-import { applyDeploy, kubectl, logTail, make, readControlPlane, startAckWriter, superviseOperator, type SupervisedOperator } from './pivot.js';
+import { freshNodeForSelfhost, kubectl, logTail, make, readControlPlane, startAckWriter, superviseOperator, type SupervisedOperator } from './pivot.js';
 import { startProber, summarize } from '../test/support/prober.js';
 
 /**
@@ -78,12 +78,7 @@ describe('tier node: checkpoints bring a pivoted node back', () => {
   }
 
   beforeAll(async () => {
-    make('build');
-    make('image');
-    await runNodeScript('down');
-    await runNodeScript('up', [nodeVersion()]);
-    make('load-selfhost-image');
-    applyDeploy();
+    await freshNodeForSelfhost(nodeVersion());
     c = clients();
     op = await superviseOperator('checkpoint');
     const sample = load(readFileSync(SAMPLE, 'utf8')) as { spec: Record<string, unknown> };

@@ -8,7 +8,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs'
 import path from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { k8sBin, KUBECONFIG, nodeVersion, REPO } from './node.js';
+import { k8sBin, KUBECONFIG, nodeVersion, REPO, runNodeScript } from './node.js';
 
 export const SELFHOST_IMAGE = 'localhost/selfhost/selfhost:dev';
 const LOG_DIR = path.join(REPO, '.cluster', 'node-e2e');
@@ -39,6 +39,19 @@ export function make(target: string, env: Record<string, string> = {}): string {
   const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
   if (r.status !== 0) throw new Error(`make ${target} failed (${String(r.status)}): ${out.slice(-3000)}`);
   return out;
+}
+
+/**
+ * A fresh static-pod node cluster at `version`, ready for the operator: the selfhost image built
+ * and imported, the CRD and RBAC applied.
+ */
+export async function freshNodeForSelfhost(version: string): Promise<void> {
+  make('build');
+  make('image');
+  await runNodeScript('down');
+  await runNodeScript('up', [version]);
+  make('load-selfhost-image');
+  applyDeploy();
 }
 
 /** CRD, RBAC, and the sample ControlPlane's prerequisites (the operator itself runs out of cluster). */
