@@ -69,6 +69,15 @@ describe('executeCheckpointPlan on a disk', () => {
     expect(computeObservedCheckpoints(await scanCheckpoints(d, paths))).toEqual([{ component: 'etcd', sha256: computeSha256(POD), active: true, standby: true }]);
   });
 
+  it('does not write a checkpoint when the supervisor could not be installed', async () => {
+    const d = new MemoryDisk();
+    d.failWith = (op, path) => (op === 'writeAtomic' && path === paths.binPath ? new Error('no space left on device') : undefined);
+    const actions = computeCheckpointPlan({ desired: [cp('etcd', true)], disk: await scanCheckpoints(d, paths), sourceSha256: BIN, apiAnswered: true });
+    const r = await executeCheckpointPlan(actions, d, paths, () => Promise.resolve(Buffer.from('bin')), () => new Date(0), logger);
+    expect(r.failures).toEqual([{ path: '/s/bin/gx', message: 'installBinary failed: no space left on device' }]);
+    expect(d.text('/m/selfhost-checkpoint-etcd.yaml')).toBeUndefined();
+  });
+
   it('does not write a checkpoint whose marker could not be written (it would start beside the real pod)', async () => {
     const d = new MemoryDisk();
     d.failWith = (op, path) => (op === 'writeAtomic' && path.endsWith('.standby') ? new Error('read-only') : undefined);

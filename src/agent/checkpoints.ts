@@ -148,7 +148,7 @@ export interface CheckpointLogger {
 
 /**
  * Carries out the actions; a failure is returned (for the report) and the rest of the pass goes
- * on, except that a checkpoint whose marker could not be written is not written either.
+ * on, except that a checkpoint is not written when its marker or the supervisor could not be.
  */
 export async function executeCheckpointPlan(
   actions: readonly CheckpointAction[],
@@ -161,6 +161,7 @@ export async function executeCheckpointPlan(
   let done = 0;
   const failures: { path: string; message: string }[] = [];
   const markerFailed = new Set<string>();
+  let binaryFailed = false;
   for (const a of actions) {
     const path =
       a.kind === 'installBinary' || a.kind === 'removeBinary'
@@ -168,7 +169,9 @@ export async function executeCheckpointPlan(
         : a.kind === 'touchStandby' || a.kind === 'removeStandby'
           ? standbyPath(paths.runDir, a.component)
           : posix.join(paths.manifestDir, checkpointFileName(a.component));
-    if (a.kind === 'writeCheckpoint' && markerFailed.has(a.component)) continue;
+    // A checkpoint whose marker could not be written would start beside the real pod; one whose
+    // supervisor is missing could not start at all (its hostPath would not exist).
+    if (a.kind === 'writeCheckpoint' && (markerFailed.has(a.component) || binaryFailed)) continue;
     try {
       switch (a.kind) {
         case 'installBinary':
@@ -189,6 +192,7 @@ export async function executeCheckpointPlan(
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       if (a.kind === 'touchStandby') markerFailed.add(a.component);
+      if (a.kind === 'installBinary') binaryFailed = true;
       logger.error({ err, action: a.kind, path }, `${a.kind} failed`);
       failures.push({ path, message: `${a.kind} failed: ${message}` });
       continue;

@@ -356,7 +356,7 @@ export async function reconcilePass(deps: ReconcileDeps, name: string, signal: A
 
   // Checkpoints first: they are the node's safety net (a lost pod, a reboot), so keeping them in
   // line waits for no preflight; one node's ConfigMap per pass, and then nothing else this pass.
-  const checkpoints = computeCheckpointPlan(snap, now);
+  const checkpoints = name === CONTROL_PLANE_NAME ? computeCheckpointPlan(snap, now) : { statuses: [] };
   if (halted === undefined && checkpoints.sync !== undefined) {
     logger.info({ node: checkpoints.sync.node }, 'bringing the node\'s checkpoints in line');
     await applyAgentDesired(deps, checkpoints.sync.node, checkpoints.sync.text, signal);
