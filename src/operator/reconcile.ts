@@ -354,23 +354,25 @@ export async function reconcilePass(deps: ReconcileDeps, name: string, signal: A
     }
   }
 
-  // Checkpoints first: they are the node's safety net (a lost pod, a reboot), so keeping them in
-  // line waits for no preflight; one node's ConfigMap per pass, and then nothing else this pass.
+  // Checkpoints are kept in line whenever neither planner has a change to make: they never wait
+  // for a preflight (they are the node's safety net), yet they never starve a repair either (a
+  // deleted workload is re-applied first; the standby its lost pods lift follows in the next pass).
   const checkpoints = name === CONTROL_PLANE_NAME ? computeCheckpointPlan(snap, now) : { statuses: [] };
-  if (halted === undefined && checkpoints.sync !== undefined) {
-    logger.info({ node: checkpoints.sync.node }, 'bringing the node\'s checkpoints in line');
-    await applyAgentDesired(deps, checkpoints.sync.node, checkpoints.sync.text, signal);
-  } else if (halted === undefined) {
+  const acts = (a: { type: string }): boolean => a.type !== 'Wait' && a.type !== 'Done' && a.type !== 'Blocked';
+  if (halted === undefined) {
     logger.debug({ action: plan.action.type, what: describeAction(plan.action) }, 'planned');
-    if (plan.action.type !== 'Wait' && plan.action.type !== 'Done' && plan.action.type !== 'Blocked') {
+    if (acts(plan.action)) {
       logger.info({ action: plan.action.type, what: describeAction(plan.action) }, 'acting');
       await act(deps, snap, desired, plan.action, signal);
     } else if (unproven.length > 0) {
       logger.info({ components: unproven.map((c) => c.name) }, 'recording the pivoted workloads as last known good');
       await applyRevisions(deps, snap, new Map(unproven.map((c) => [c.name, computeRevisionOf(c, now)])), signal);
-    } else if (rollout !== undefined && rollout.action.type !== 'Wait' && rollout.action.type !== 'Done' && rollout.action.type !== 'Blocked') {
+    } else if (rollout !== undefined && acts(rollout.action)) {
       logger.info({ action: rollout.action.type, what: describeRolloutAction(rollout.action) }, 'acting');
       await actRollout(deps, snap, rollout.action, signal);
+    } else if ('sync' in checkpoints && checkpoints.sync !== undefined) {
+      logger.info({ node: checkpoints.sync.node }, "bringing the node's checkpoints in line");
+      await applyAgentDesired(deps, checkpoints.sync.node, checkpoints.sync.text, signal);
     }
   }
 
