@@ -198,8 +198,14 @@ async function streamLines(
   onLine(buffered + decoder.decode());
 }
 
+/**
+ * Bound on one list page. Why: a page whose connection dies silently would hold the informer
+ * unsynced for ever; a page of 500 objects answers in well under a second even at scale.
+ */
+const LIST_PAGE_TIMEOUT_MS = 60_000;
+
 async function getJson(kc: KubeConfig, path: string, query: Record<string, string>, signal: AbortSignal): Promise<unknown> {
-  const res = await send(kc, 'list', path, query, signal);
+  const res = await send(kc, 'list', path, query, AbortSignal.any([signal, AbortSignal.timeout(LIST_PAGE_TIMEOUT_MS)]));
   const text = await res.body.text();
   try {
     return JSON.parse(text);

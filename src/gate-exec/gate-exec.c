@@ -116,6 +116,22 @@ static int install(const char *dest) {
   return 0;
 }
 
+/* Parses a --port value into ports[]; 0 when it is not a number from 1 to 65535. */
+static int add_port(const char *value) {
+  char *end;
+  long p = strtol(value, &end, 10);
+  if (*end != '\0' || p < 1 || p > 65535) return 0;
+  ports[n_ports++] = p;
+  return 1;
+}
+
+/* Without --proc-net: the pod network namespace's TCP tables (the host's, with hostNetwork). */
+static void default_proc_net(void) {
+  if (n_proc_net > 0) return;
+  proc_net[n_proc_net++] = "/proc/net/tcp";
+  proc_net[n_proc_net++] = "/proc/net/tcp6";
+}
+
 /* Appends "; text" to the blockers. */
 static void block(char *out, size_t size, const char *text) {
   size_t len = strlen(out);
@@ -181,10 +197,7 @@ static int wait_then_exec(int argc, char **argv) {
     if (strncmp(a, "--absent=", 9) == 0 && a[9] == '/' && n_absent < MAX_ITEMS) {
       absent[n_absent++] = a + 9;
     } else if (strncmp(a, "--port=", 7) == 0 && n_ports < MAX_ITEMS) {
-      char *end;
-      long p = strtol(a + 7, &end, 10);
-      if (*end != '\0' || p < 1 || p > 65535) return usage("--port: must be a number from 1 to 65535");
-      ports[n_ports++] = p;
+      if (!add_port(a + 7)) return usage("--port: must be a number from 1 to 65535");
     } else if (strncmp(a, "--interval-ms=", 14) == 0) {
       char *end;
       interval_ms = strtol(a + 14, &end, 10);
@@ -198,10 +211,7 @@ static int wait_then_exec(int argc, char **argv) {
   }
   if (i >= argc - 1) return usage("no command after --");
   if (n_absent == 0 && n_ports == 0) return usage("give at least one --absent or --port");
-  if (n_proc_net == 0) {
-    proc_net[n_proc_net++] = "/proc/net/tcp";
-    proc_net[n_proc_net++] = "/proc/net/tcp6";
-  }
+  default_proc_net();
   char **command = argv + i + 1;
 
   struct sigaction stop = {.sa_handler = on_signal};
@@ -320,10 +330,7 @@ static int checkpoint(int argc, char **argv) {
     } else if (strncmp(a, "--state=", 8) == 0 && a[8] == '/') {
       state = a + 8;
     } else if (strncmp(a, "--port=", 7) == 0 && n_ports < MAX_ITEMS) {
-      char *end;
-      long p = strtol(a + 7, &end, 10);
-      if (*end != '\0' || p < 1 || p > 65535) return usage("--port: must be a number from 1 to 65535");
-      ports[n_ports++] = p;
+      if (!add_port(a + 7)) return usage("--port: must be a number from 1 to 65535");
     } else if (strncmp(a, "--proc-net=", 11) == 0 && n_proc_net < MAX_ITEMS) {
       proc_net[n_proc_net++] = a + 11;
     } else if (number_opt(a, "--grace-ms", 0, 600000, &grace_ms, &bad) || number_opt(a, "--fresh-ms", 1, 3600000, &fresh_ms, &bad) ||
@@ -339,10 +346,7 @@ static int checkpoint(int argc, char **argv) {
   }
   if (i >= argc - 1) return usage("no command after --");
   if (standby == NULL) return usage("checkpoint needs --standby=FILE");
-  if (n_proc_net == 0) {
-    proc_net[n_proc_net++] = "/proc/net/tcp";
-    proc_net[n_proc_net++] = "/proc/net/tcp6";
-  }
+  default_proc_net();
   char **command = argv + i + 1;
   struct sigaction stop = {.sa_handler = on_stop};
   sigaction(SIGTERM, &stop, NULL);

@@ -80,7 +80,15 @@ export function computeStatusMessage(text: string): { message: string; reason: s
 /** Observes every request (method, path, status code); used for request counting. */
 export type RequestObserver = (method: string, path: string, code: number) => void;
 
-export function kubeClient(kc: KubeConfig, observe?: RequestObserver): KubeClient {
+/**
+ * Default bound on one request. Why: a request whose connection dies without a reset (an
+ * apiserver restart behind a proxy, a half-open HTTP/2 stream) would otherwise wait for ever, and
+ * the reconcile worker waiting on it would never take the key again (seen in the integration
+ * tier's outage case). Every verb here is a small, quick request; 20 s is ample.
+ */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 20_000;
+
+export function kubeClient(kc: KubeConfig, observe?: RequestObserver, requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): KubeClient {
   const http = new IsomorphicFetchHttpLibrary();
 
   async function send(
@@ -101,7 +109,8 @@ export function kubeClient(kc: KubeConfig, observe?: RequestObserver): KubeClien
       ctx.setBody(body);
     }
     await kc.applySecurityAuthentication(ctx);
-    if (signal !== undefined) ctx.setSignal(signal);
+    const timeout = AbortSignal.timeout(requestTimeoutMs);
+    ctx.setSignal(signal === undefined ? timeout : AbortSignal.any([signal, timeout]));
     let code: number;
     let text: string;
     try {
@@ -110,7 +119,8 @@ export function kubeClient(kc: KubeConfig, observe?: RequestObserver): KubeClien
       text = await res.body.text();
     } catch (err) {
       observe?.(method, path, 0);
-      throw new Error(`${method} ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      const why = timeout.aborted ? `no answer within ${requestTimeoutMs} ms` : err instanceof Error ? err.message : String(err);
+      throw new Error(`${method} ${path}: ${why}`, { cause: err });
     }
     observe?.(method, path, code);
     return { code, text };

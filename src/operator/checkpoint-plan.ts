@@ -15,6 +15,7 @@
  *  - one node per pass, in name order; nothing is written when every node is in line.
  */
 import { formatAgentDesired, parseAgentDesired, type DesiredCheckpoint } from '../api/agent.js';
+import type { Revision } from '../api/revisions.js';
 import type { CheckpointStatus, ComponentName } from '../api/types.js';
 import { canonicalJson, sha256Hex } from '../convert/hash.js';
 import { CHECKPOINTED, computeDesiredCheckpointPod } from './checkpoint-pod.js';
@@ -52,20 +53,20 @@ function liveTemplateHash(workload: unknown): string | undefined {
   return str(rec(metaOf(rec(rec(workload)['spec'])['template'])['annotations'])[ANNOTATION_TEMPLATE_HASH]);
 }
 
+/** The checkpoints a node should keep (sorted by component), each with the revision it is of. */
+function computeNodeCheckpoints(snap: Snapshot, node: NodeView): { desired: DesiredCheckpoint; component: ComponentName; revision: Revision }[] {
+  if (snap.controlPlane.spec.mode !== 'SelfHosted') return [];
+  return [...CHECKPOINTED].sort().flatMap((component) => {
+    const revision = snap.revisions.get(component);
+    if (revision === undefined || !snap.controlPlane.spec.components.includes(component)) return [];
+    const desired = { component, content: computeDesiredCheckpointPod(component, revision, node), standby: isRealInstanceRunning(snap, component, node.name) };
+    return [{ desired, component, revision }];
+  });
+}
+
 /** The checkpoints a node should keep (sorted by component). */
 export function computeDesiredCheckpoints(snap: Snapshot, node: NodeView): DesiredCheckpoint[] {
-  if (snap.controlPlane.spec.mode !== 'SelfHosted') return [];
-  const out: DesiredCheckpoint[] = [];
-  for (const component of [...CHECKPOINTED].sort()) {
-    const revision = snap.revisions.get(component);
-    if (revision === undefined || !snap.controlPlane.spec.components.includes(component)) continue;
-    out.push({
-      component,
-      content: computeDesiredCheckpointPod(component, revision, node),
-      standby: isRealInstanceRunning(snap, component, node.name),
-    });
-  }
-  return out;
+  return computeNodeCheckpoints(snap, node).map((c) => c.desired);
 }
 
 export function computeCheckpointPlan(snap: Snapshot, now: Date): CheckpointPlan {
@@ -73,22 +74,21 @@ export function computeCheckpointPlan(snap: Snapshot, now: Date): CheckpointPlan
   const statuses: CheckpointStatus[] = [];
   let sync: CheckpointPlan['sync'];
   for (const node of snap.nodes) {
-    const desired = computeDesiredCheckpoints(snap, node);
+    const kept = computeNodeCheckpoints(snap, node);
+    const desired = kept.map((c) => c.desired);
     const agent = snap.agents.get(node.name);
     const current = computeCurrentAgentDesired(agent?.desiredText, parseAgentDesired);
     if (sync === undefined && canonicalJson(current.checkpoints ?? []) !== canonicalJson(desired)) {
       sync = { node: node.name, text: formatAgentDesired({ ...current, checkpoints: desired }) };
     }
-    for (const d of desired) {
-      const revision = snap.revisions.get(d.component as ComponentName);
-      if (revision === undefined) continue;
-      const seen = agent?.observed?.checkpoints?.find((c) => c.component === d.component);
+    for (const { desired: d, component, revision } of kept) {
+      const seen = agent?.observed?.checkpoints?.find((c) => c.component === component);
       const active = seen?.active ?? false;
-      const before = previous.find((p) => p.node === node.name && p.component === d.component);
+      const before = previous.find((p) => p.node === node.name && p.component === component);
       const since = before !== undefined && before.active === active ? before.lastTransitionTime : now.toISOString();
       statuses.push({
         node: node.name,
-        component: d.component as ComponentName,
+        component,
         ...(revision.version === undefined ? {} : { version: revision.version }),
         templateHash: revision.templateHash,
         provenAt: revision.provenAt,

@@ -22,16 +22,15 @@ import { posix } from 'node:path';
 import { dump } from 'js-yaml';
 import type { V1Container, V1EnvVar, V1PodSpec, V1Volume } from '@kubernetes/client-node';
 import { activePath, DEFAULT_CHECKPOINT_BIN, DEFAULT_CHECKPOINT_RUN_DIR, standbyPath } from '../agent/checkpoints.js';
-import { LABEL_MANAGED_BY, MANAGED_BY_VALUE, SYSTEM_NAMESPACE } from '../api/constants.js';
+import { ANNOTATION_TEMPLATE_HASH, LABEL_MANAGED_BY, LABEL_VERSION, MANAGED_BY_VALUE, SYSTEM_NAMESPACE } from '../api/constants.js';
 import type { Revision } from '../api/revisions.js';
 import type { ComponentName } from '../api/types.js';
 import { GATE_EXEC_PATH, GATE_EXEC_VOLUME, GATE_VOLUME } from '../convert/mutators/handover-gate.js';
 import { HOST_IP, NODE_NAME } from '../convert/mutators/identity.js';
+import { rec } from './snapshot.js';
 
 export const CHECKPOINT_NAME_PREFIX = 'selfhost-checkpoint-';
 export const LABEL_CHECKPOINT_OF = 'selfhost.dev/checkpoint-of';
-export const ANNOTATION_CHECKPOINT_HASH = 'selfhost.dev/template-hash';
-export const ANNOTATION_CHECKPOINT_VERSION = 'selfhost.dev/version';
 export const ANNOTATION_CHECKPOINT_PROVEN_AT = 'selfhost.dev/proven-at';
 /** Components that get a checkpoint: the ones nothing else can bring back after a cold boot. */
 export const CHECKPOINTED: readonly ComponentName[] = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
@@ -47,10 +46,6 @@ const RUN_VOLUME = 'selfhost-checkpoint-run';
 export interface CheckpointNode {
   readonly name: string;
   readonly ip?: string;
-}
-
-function rec(v: unknown): Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
 /** The ports the real instance listens on, and its command without etcd's handover gate. */
@@ -123,9 +118,9 @@ export function computeDesiredCheckpointPod(component: ComponentName, revision: 
       namespace: SYSTEM_NAMESPACE,
       labels: { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE, [LABEL_CHECKPOINT_OF]: component },
       annotations: {
-        [ANNOTATION_CHECKPOINT_HASH]: revision.templateHash,
+        [ANNOTATION_TEMPLATE_HASH]: revision.templateHash,
         [ANNOTATION_CHECKPOINT_PROVEN_AT]: revision.provenAt,
-        ...(revision.version === undefined ? {} : { [ANNOTATION_CHECKPOINT_VERSION]: revision.version }),
+        ...(revision.version === undefined ? {} : { [LABEL_VERSION]: revision.version }),
       },
     },
     spec: podSpec,

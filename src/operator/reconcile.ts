@@ -37,7 +37,7 @@ import { computeSnapshot, type RawWorld, type Snapshot } from './snapshot.js';
 import { computeStatus } from './status.js';
 import { formatRevisions, LABEL_REVISIONS, REVISIONS_CONFIGMAP, type Revision } from '../api/revisions.js';
 import type { CheckpointStatus, ComponentName, LastUpgrade } from '../api/types.js';
-import { computeCheckpointPlan } from './checkpoint-plan.js';
+import { computeCheckpointPlan, type CheckpointPlan } from './checkpoint-plan.js';
 
 export interface EventInput {
   type: 'Normal' | 'Warning';
@@ -357,7 +357,7 @@ export async function reconcilePass(deps: ReconcileDeps, name: string, signal: A
   // Checkpoints are kept in line whenever neither planner has a change to make: they never wait
   // for a preflight (they are the node's safety net), yet they never starve a repair either (a
   // deleted workload is re-applied first; the standby its lost pods lift follows in the next pass).
-  const checkpoints = name === CONTROL_PLANE_NAME ? computeCheckpointPlan(snap, now) : { statuses: [] };
+  const checkpoints: CheckpointPlan = name === CONTROL_PLANE_NAME ? computeCheckpointPlan(snap, now) : { statuses: [] };
   const acts = (a: { type: string }): boolean => a.type !== 'Wait' && a.type !== 'Done' && a.type !== 'Blocked';
   if (halted === undefined) {
     logger.debug({ action: plan.action.type, what: describeAction(plan.action) }, 'planned');
@@ -370,7 +370,7 @@ export async function reconcilePass(deps: ReconcileDeps, name: string, signal: A
     } else if (rollout !== undefined && acts(rollout.action)) {
       logger.info({ action: rollout.action.type, what: describeRolloutAction(rollout.action) }, 'acting');
       await actRollout(deps, snap, rollout.action, signal);
-    } else if ('sync' in checkpoints && checkpoints.sync !== undefined) {
+    } else if (checkpoints.sync !== undefined) {
       logger.info({ node: checkpoints.sync.node }, "bringing the node's checkpoints in line");
       await applyAgentDesired(deps, checkpoints.sync.node, checkpoints.sync.text, signal);
     }
