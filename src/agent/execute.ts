@@ -31,6 +31,7 @@ async function perform(disk: DiskOps, action: AgentAction): Promise<void> {
   switch (action.kind) {
     case 'removeTemp':
     case 'remove':
+    case 'removeBackup':
       return disk.remove(action.path);
     case 'backup':
     case 'restore':
@@ -44,8 +45,9 @@ const MESSAGES: Record<AgentAction['kind'], string> = {
   removeTemp: 'removed a leftover temp file',
   backup: 'backed up the original manifest',
   restore: 'restored the original manifest from its backup',
-  write: 'wrote the prepared manifest',
+  write: 'wrote the manifest selfhost computed',
   remove: 'retired the manifest (removed it from the manifest directory)',
+  removeBackup: 'removed a backup nothing needs any more (released)',
 };
 
 function fields(action: AgentAction): Record<string, string> {

@@ -209,3 +209,53 @@ describe('dedupeConflicts', () => {
     ]);
   });
 });
+
+describe('computeAgentPlan: the unpivot (Handback, Restored, release)', () => {
+  const HANDBACK = 'apiVersion: v1\nkind: Pod\nmetadata: {name: etcd}\n# behind the gate\n';
+  const RESTORED = 'apiVersion: v1\nkind: Pod\nmetadata: {name: etcd}\n# kubeadm form, upgraded\n';
+  const unpivot = (state: 'Handback' | 'Restored'): DesiredManifest => ({
+    path: ETCD,
+    state,
+    originalSha256: O,
+    content: state === 'Handback' ? HANDBACK : RESTORED,
+    writtenSha256: [computeSha256(PREPARED), computeSha256(HANDBACK), computeSha256(RESTORED)],
+  });
+
+  it.each([
+    ['retired → Handback: write (the backup stays)', 'Handback', undefined, [{ kind: 'write', path: ETCD, content: HANDBACK }]],
+    ['Handback → Restored: overwrite the variant selfhost wrote', 'Restored', HANDBACK, [{ kind: 'write', path: ETCD, content: RESTORED }]],
+    ['Restored already: nothing', 'Restored', RESTORED, []],
+    ['crashed before the Handback write: write', 'Handback', undefined, [{ kind: 'write', path: ETCD, content: HANDBACK }]],
+  ] as const)('%s', (_name, state, active, actions) => {
+    const plan = computeAgentPlan(desired(unpivot(state)), snapshot(active === undefined ? {} : { 'etcd.yaml': active }, { 'etcd.yaml': ORIGINAL }));
+    expect(plan.conflicts).toEqual([]);
+    expect(plan.steps).toEqual(actions.length === 0 ? [] : [{ path: ETCD, actions }]);
+  });
+
+  it('a file someone else wrote during the unpivot (kubeadm) is kept and reported', () => {
+    const plan = computeAgentPlan(desired(unpivot('Restored')), snapshot({ 'etcd.yaml': OTHER }, { 'etcd.yaml': ORIGINAL }));
+    expect(plan.steps).toEqual([]);
+    expect(plan.conflicts[0]?.message).toMatch(/neither the original .* nor a version selfhost wrote/);
+  });
+
+  it('release removes every backup not listed, and nothing in the manifest directory', () => {
+    const plan = computeAgentPlan(
+      { manifests: [], release: true },
+      snapshot({ 'etcd.yaml': RESTORED, 'kube-scheduler.yaml': OTHER }, { 'etcd.yaml': ORIGINAL, 'kube-scheduler.yaml': ORIGINAL }),
+    );
+    expect(plan.steps).toEqual([
+      { path: ETCD_BACKUP, actions: [{ kind: 'removeBackup', path: ETCD_BACKUP }] },
+      { path: `${B}/kube-scheduler.yaml`, actions: [{ kind: 'removeBackup', path: `${B}/kube-scheduler.yaml` }] },
+    ]);
+  });
+
+  it('release keeps the backup of a manifest still listed', () => {
+    const plan = computeAgentPlan({ manifests: [unpivot('Restored')], release: true }, snapshot({ 'etcd.yaml': RESTORED }, { 'etcd.yaml': ORIGINAL }));
+    expect(plan.steps).toEqual([]);
+  });
+
+  it('without release no backup is ever removed', () => {
+    const plan = computeAgentPlan({ manifests: [] }, snapshot({}, { 'etcd.yaml': ORIGINAL }));
+    expect(plan.steps).toEqual([]);
+  });
+});

@@ -20,7 +20,9 @@ export type AgentAction =
   /** Make the active file `content`. */
   | { kind: 'write'; path: string; content: string }
   /** Remove the active file. */
-  | { kind: 'remove'; path: string };
+  | { kind: 'remove'; path: string }
+  /** Remove a backup nothing needs any more (desired.release). */
+  | { kind: 'removeBackup'; path: string };
 
 /** Actions for one path, run in order; the first failure skips the rest of the step. */
 export interface AgentStep {
@@ -100,7 +102,9 @@ function planEntry(m: DesiredManifest, active: FileInfo | undefined, backup: Fil
         actions.push({ kind: 'restore', from: backupPath, to: m.path, sha256: expected });
       }
       break;
-    case 'Prepared': {
+    case 'Prepared':
+    case 'Handback':
+    case 'Restored': {
       const content = m.content ?? '';
       if (active?.sha256 !== computeSha256(content)) actions.push({ kind: 'write', path: m.path, content });
       break;
@@ -136,6 +140,16 @@ export function computeAgentPlan(desired: AgentDesired | undefined, snap: DiskSn
     const result = planEntry(m, snap.manifests.get(where.name), snap.backups.get(where.name), where.backupPath);
     if ('conflict' in result) conflicts.push({ path: m.path, message: result.conflict });
     else if (result.actions.length > 0) steps.push({ path: m.path, actions: result.actions });
+  }
+  if (desired?.release === true) {
+    // Backups of manifests still listed stay (their entries may need them); the rest go.
+    const listed = new Set(manifests.map((m) => posix.basename(m.path)));
+    const backupDir = computeDirPath(snap.backupDir);
+    for (const name of [...snap.backups.keys()].sort()) {
+      if (listed.has(name)) continue;
+      const path = posix.join(backupDir, name);
+      steps.push({ path, actions: [{ kind: 'removeBackup', path }] });
+    }
   }
   return { steps, conflicts: dedupeConflicts(conflicts) };
 }

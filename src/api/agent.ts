@@ -43,9 +43,16 @@ export function agentConfigMapName(node: string): string {
  * What one static manifest should be:
  *  - Original: the backup's content (or the file as it is when selfhost never changed it);
  *  - Prepared: `content` (the original with --permit-port-sharing, see convert/port-sharing-prep);
- *  - Retired: no file in the manifest directory; the backup holds the original.
+ *  - Retired: no file in the manifest directory; the backup holds the original;
+ *  - Handback: `content`, the unpivot's first step: the static pod that starts beside the
+ *    self-hosted one (convert/restore.ts);
+ *  - Restored: `content`, the unpivot's result: the static pod kubeadm writes for the version
+ *    that runs now (convert/restore.ts).
  */
-export type ManifestState = 'Original' | 'Prepared' | 'Retired';
+export type ManifestState = 'Original' | 'Prepared' | 'Retired' | 'Handback' | 'Restored';
+
+/** States whose file is the entry's `content`. */
+export const CONTENT_STATES: ReadonlySet<ManifestState> = new Set<ManifestState>(['Prepared', 'Handback', 'Restored']);
 
 export interface DesiredManifest {
   /** Absolute path in the manifest directory, e.g. /etc/kubernetes/manifests/etcd.yaml. */
@@ -89,6 +96,11 @@ export interface AgentDesired {
    * no checkpoints); present: checkpoint files not listed are removed.
    */
   checkpoints?: DesiredCheckpoint[];
+  /**
+   * Nothing on this node is self-hosted any more (the unpivot finished): the agent removes every
+   * backup not named in `manifests`, so a later pivot starts from the files as they are then.
+   */
+  release?: boolean;
 }
 
 /** A checkpoint file found on the node. */
@@ -132,7 +144,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-const STATES: readonly string[] = ['Original', 'Prepared', 'Retired'] satisfies ManifestState[];
+const STATES: readonly string[] = ['Original', 'Prepared', 'Retired', 'Handback', 'Restored'] satisfies ManifestState[];
 
 /** Parses desired.json; an error names the field and value. */
 export function parseAgentDesired(text: string): AgentDesired {
@@ -158,8 +170,8 @@ export function parseAgentDesired(text: string): AgentDesired {
     if (typeof originalSha256 !== 'string' || !/^[0-9a-f]{64}$/.test(originalSha256)) {
       throw new Error(`${at}.originalSha256: Invalid value: ${JSON.stringify(originalSha256)}: 64 lowercase hex digits`);
     }
-    if (state === 'Prepared' && typeof content !== 'string') {
-      throw new Error(`${at}.content: Required value: state Prepared needs the file content`);
+    if (CONTENT_STATES.has(state as ManifestState) && typeof content !== 'string') {
+      throw new Error(`${at}.content: Required value: state ${state} needs the file content`);
     }
     if (writtenSha256 !== undefined && (!Array.isArray(writtenSha256) || !writtenSha256.every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h)))) {
       throw new Error(`${at}.writtenSha256: Invalid value: ${JSON.stringify(writtenSha256)}: a list of sha256 digests (64 lowercase hex digits)`);
@@ -173,7 +185,11 @@ export function parseAgentDesired(text: string): AgentDesired {
     };
   });
   const checkpoints = raw['checkpoints'] === undefined ? undefined : parseCheckpoints(raw['checkpoints']);
-  return { manifests, ...(checkpoints === undefined ? {} : { checkpoints }) };
+  const release = raw['release'];
+  if (release !== undefined && typeof release !== 'boolean') {
+    throw new Error(`${AGENT_DESIRED_KEY}: release: Invalid value: ${JSON.stringify(release)}: true or false`);
+  }
+  return { manifests, ...(checkpoints === undefined ? {} : { checkpoints }), ...(release === true ? { release } : {}) };
 }
 
 /** Component names double as file names: lowercase words joined by dashes, nothing else. */
@@ -254,5 +270,5 @@ export function formatAgentDesired(desired: AgentDesired): string {
     }));
   const checkpoints = desired.checkpoints?.slice().sort((a, b) => (a.component < b.component ? -1 : a.component > b.component ? 1 : 0))
     .map((c) => ({ component: c.component, content: c.content, standby: c.standby }));
-  return JSON.stringify(checkpoints === undefined ? { manifests } : { checkpoints, manifests });
+  return JSON.stringify({ ...(checkpoints === undefined ? {} : { checkpoints }), manifests, ...(desired.release === true ? { release: true } : {}) });
 }

@@ -96,7 +96,7 @@ const PORT_SHARING_COMPONENTS = new Set<ComponentName>(['kube-controller-manager
  * etcd version, so etcd takes the apiserver's (kubeadm upgrades them together), else the oldest
  * minor the table pairs with its tag.
  */
-function sourceVersionOf(pod: StaticPod, apiserver: Version | undefined, releases: readonly MinorRelease[]): Version | undefined {
+export function sourceVersionOf(pod: StaticPod, apiserver: Version | undefined, releases: readonly MinorRelease[]): Version | undefined {
   const image = pod.template.spec?.containers[pod.mainIndex]?.image ?? '';
   if (pod.component === 'cni') return undefined;
   if (pod.component !== 'etcd') return kubernetesVersionOfImage(image);

@@ -86,8 +86,8 @@ const GATE_SECURITY = {
   capabilities: { drop: ['ALL'] },
 };
 
-/** The main container, its command prefixed by the gate (its own mounts added). */
-function wrapInGate(main: V1Container, gateArgs: readonly string[], dir: string): V1Container {
+/** The main container, its command prefixed by the gate (its own mounts added; the manifest directory's when given). */
+function wrapInGate(main: V1Container, gateArgs: readonly string[], dir: string | undefined): V1Container {
   const mounts = (main.volumeMounts ?? []).filter((m) => m.name !== GATE_VOLUME && m.name !== GATE_EXEC_VOLUME);
   return {
     ...main,
@@ -95,8 +95,43 @@ function wrapInGate(main: V1Container, gateArgs: readonly string[], dir: string)
     volumeMounts: [
       ...mounts,
       { name: GATE_EXEC_VOLUME, mountPath: GATE_EXEC_DIR, readOnly: true },
-      { name: GATE_VOLUME, mountPath: dir, readOnly: true },
+      ...(dir === undefined ? [] : [{ name: GATE_VOLUME, mountPath: dir, readOnly: true }]),
     ],
+  };
+}
+
+/** The init container that copies selfhost-gate-exec from the selfhost image into the shared emptyDir. */
+function gateInstaller(image: string): V1Container {
+  return {
+    name: GATE_CONTAINER,
+    image,
+    imagePullPolicy: 'IfNotPresent',
+    command: [GATE_EXEC_IMAGE_PATH],
+    args: ['install', GATE_EXEC_PATH],
+    securityContext: GATE_SECURITY,
+    volumeMounts: [{ name: GATE_EXEC_VOLUME, mountPath: GATE_EXEC_DIR }],
+  };
+}
+
+/**
+ * The unpivot's hand-back of etcd (convert/restore.ts): the static etcd's command waits in
+ * selfhost-gate-exec until etcd's ports are free — the self-hosted member stopped — then execs
+ * etcd on the same data dir. Unlike the workload's gate it does not wait for a manifest to go (it
+ * is that manifest). Steps: install the gate from `image` in an init container; wrap the command.
+ */
+export function addStaticHandbackGate(template: V1PodTemplateSpec, ctx: MutationContext, image: string): V1PodTemplateSpec {
+  const ports = computeGateArgs(ctx.component, ctx.manifest, mainFlagsOf(template, ctx)).filter((a) => a.startsWith('--port='));
+  const spec = template.spec;
+  if (spec === undefined) return template;
+  const containers = mapMainContainer(template, ctx, (main) => wrapInGate(main, ports, undefined)).spec?.containers ?? [];
+  return {
+    ...template,
+    spec: {
+      ...spec,
+      containers,
+      initContainers: [gateInstaller(image), ...(spec.initContainers ?? []).filter((c) => c.name !== GATE_CONTAINER)],
+      volumes: [...(spec.volumes ?? []).filter((v) => v.name !== GATE_EXEC_VOLUME), { name: GATE_EXEC_VOLUME, emptyDir: {} }],
+    },
   };
 }
 
@@ -117,15 +152,7 @@ export function addHandoverGate(template: V1PodTemplateSpec, ctx: MutationContex
   if (spec === undefined) return withoutPorts;
   const inMain = GATE_IN_MAIN_CONTAINER.has(ctx.component);
   const gate: V1Container = inMain
-    ? {
-        name: GATE_CONTAINER,
-        image,
-        imagePullPolicy: 'IfNotPresent',
-        command: [GATE_EXEC_IMAGE_PATH],
-        args: ['install', GATE_EXEC_PATH],
-        securityContext: GATE_SECURITY,
-        volumeMounts: [{ name: GATE_EXEC_VOLUME, mountPath: GATE_EXEC_DIR }],
-      }
+    ? gateInstaller(image)
     : {
         name: GATE_CONTAINER,
         image,
