@@ -122,7 +122,7 @@ describe('deploy/ manifests', () => {
           ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'].map((v) => `${v} apps/${r}@kube-system`),
         ),
         ...['get', 'list', 'watch', 'delete'].map((v) => `${v} core/pods@kube-system`),
-        ...['get', 'list', 'watch', 'create', 'patch', 'update'].map((v) => `${v} core/configmaps@kube-system`),
+        ...['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'].map((v) => `${v} core/configmaps@kube-system`),
         ...['get', 'create', 'patch'].map((v) => `${v} batch/jobs@kube-system`),
         'create coordination.k8s.io/leases@kube-system',
         ...['get', 'update', 'patch'].map((v) => `${v} coordination.k8s.io/leases[selfhost]@kube-system`),

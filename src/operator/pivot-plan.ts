@@ -94,7 +94,7 @@ export function isAgentSynced(snap: Snapshot, node: string): boolean {
   return agent.observed.desiredSha256 === want;
 }
 
-function mirrorOf(snap: Snapshot, component: ComponentName, node: string): PodView | undefined {
+export function mirrorOf(snap: Snapshot, component: ComponentName, node: string): PodView | undefined {
   return snap.pods.find((p) => p.mirror && p.component === component && p.node === node);
 }
 
@@ -122,7 +122,7 @@ export function isRolloutComplete(workload: Record<string, unknown> | undefined)
   return desired > 0 && num(status['updatedNumberScheduled']) === desired && num(status['numberAvailable']) === desired;
 }
 
-function isWorkloadCurrent(snap: Snapshot, c: DesiredComponent): boolean {
+export function isWorkloadCurrent(snap: Snapshot, c: DesiredComponent): boolean {
   return isAppliedSubset(c.object, liveWorkload(snap, c));
 }
 
@@ -138,7 +138,7 @@ function isGateWaiting(pod: PodView, component: ComponentName): boolean {
   return pod.initStarted.includes(GATE_CONTAINER) && (!GATE_IN_MAIN_CONTAINER.has(component) || pod.mainRunning);
 }
 
-function hasPortSharing(pod: PodView): boolean {
+export function hasPortSharing(pod: PodView): boolean {
   return pod.commandLine.some((a) => a === '--permit-port-sharing=true' || a === '--permit-port-sharing');
 }
 

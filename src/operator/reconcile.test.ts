@@ -5,7 +5,7 @@ import type { ControlPlaneStatus } from '../api/types.js';
 import type { JsonObject, KubeClient } from '../kube/client.js';
 import { computeCheckpointPlan } from './checkpoint-plan.js';
 import { computeAgentDesiredText, computeStepEvents, reconcilePass, type EventInput } from './reconcile.js';
-import { IMAGE, runToCompletion, SimWorld } from './testdata/world.js';
+import { IMAGE, makeControlPlane, runToCompletion, SimWorld } from './testdata/world.js';
 
 interface Call {
   verb: string;
@@ -154,13 +154,23 @@ describe('reconcilePass', () => {
     expect(result?.status.conditions?.find((c) => c.type === 'Progressing')?.reason).toBe('Paused');
   });
 
-  it('reports spec.mode StaticPods as Degraded/Unsupported and changes nothing else', async () => {
-    const w = new SimWorld({ mode: 'StaticPods' });
+  it("spec.mode StaticPods on a pivoted cluster: the unpivot planner acts (one write: etcd's hand-back) and says Unpivoting", async () => {
+    const w = new SimWorld();
+    runToCompletion(w);
+    w.proveAll();
+    w.cp = makeControlPlane({ mode: 'StaticPods' });
     const calls: Call[] = [];
-    const result = await reconcilePass(deps(w, calls, []), 'cluster', signal, logger);
-    expect(calls.map((c) => c.path)).toEqual(['/apis/selfhost.dev/v1alpha1/controlplanes/cluster/status']);
-    expect(result?.status.phase).toBe('Degraded');
-    expect(result?.status.conditions?.find((c) => c.type === 'Degraded')?.reason).toBe('Unsupported');
+    const events: EventInput[] = [];
+    const result = await reconcilePass(deps(w, calls, events), 'cluster', signal, logger);
+    expect(calls.map((c) => `${c.verb} ${c.path}`)).toEqual([
+      'get /api/v1/namespaces/kube-system/configmaps/kubeadm-config',
+      'apply /api/v1/namespaces/kube-system/configmaps/selfhost-agent-cp1',
+      'apply /apis/selfhost.dev/v1alpha1/controlplanes/cluster/status',
+    ]);
+    const desired = parseAgentDesired(String((calls[1]?.body?.['data'] as Record<string, string>)['desired.json']));
+    expect(desired.manifests.find((m) => m.path.endsWith('/etcd.yaml'))?.state).toBe('Handback');
+    expect(result?.status.phase).toBe('Unpivoting');
+    expect(events.map((e) => e.reason)).toEqual(['UnpivotStarted']);
   });
 
   it('does nothing for a ControlPlane that does not exist', async () => {

@@ -38,6 +38,10 @@ import { computeStatus } from './status.js';
 import { formatRevisions, LABEL_REVISIONS, REVISIONS_CONFIGMAP, type Revision } from '../api/revisions.js';
 import type { CheckpointStatus, ComponentName, LastUpgrade } from '../api/types.js';
 import { computeCheckpointPlan, type CheckpointPlan } from './checkpoint-plan.js';
+import { CLUSTER_CONFIGURATION_KEY, KUBEADM_CONFIG_PATH } from './kubeadm-config.js';
+import { computeRestoreSet } from './unpivot-desired.js';
+import { computeUnpivotPlan, type UnpivotAction } from './unpivot-plan.js';
+import { computeUnpivotStatus, describeUnpivotAction } from './unpivot-status.js';
 
 export interface EventInput {
   type: 'Normal' | 'Warning';
@@ -308,6 +312,88 @@ export interface PassResult {
   readonly wrote: boolean;
 }
 
+/** Writes the status when it differs from the stored one; step events follow a write. */
+async function writeStatus(deps: ReconcileDeps, name: string, snap: Snapshot, status: ControlPlaneStatus, signal: AbortSignal): Promise<boolean> {
+  const before = snap.controlPlane.status;
+  if (canonicalJson(before ?? {}) === canonicalJson(status)) return false;
+  await deps.client.apply(
+    `${CP_PATH}/${name}/status`,
+    { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: KIND, metadata: { name }, status: status as unknown as JsonObject },
+    {},
+    signal,
+  );
+  deps.written?.set(name, { uid: snap.controlPlane.metadata.uid, status });
+  for (const e of computeStepEvents(before, status)) deps.events.emit(regardingOf(snap), e);
+  return true;
+}
+
+/** kube-system/kubeadm-config, or undefined when the cluster has none (not made by kubeadm). */
+async function readKubeadmConfig(deps: ReconcileDeps, signal: AbortSignal): Promise<JsonObject | undefined> {
+  return deps.client.get(KUBEADM_CONFIG_PATH, signal);
+}
+
+async function actUnpivot(deps: ReconcileDeps, action: UnpivotAction, signal: AbortSignal): Promise<void> {
+  switch (action.type) {
+    case 'WriteAgentDesired':
+      return applyAgentDesired(deps, action.node, action.text, signal);
+    case 'DeletePod':
+      await deps.client.delete(`/api/v1/namespaces/${SYSTEM_NAMESPACE}/pods/${action.pod}`, undefined, signal);
+      return;
+    case 'DeleteWorkload': {
+      const plural = action.kind === 'Deployment' ? 'deployments' : 'daemonsets';
+      // Foreground: the workload object stays until its pods are gone, so no pass sees neither.
+      await deps.client.delete(`/apis/apps/v1/namespaces/${SYSTEM_NAMESPACE}/${plural}/${action.name}`, { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Foreground' }, signal);
+      return;
+    }
+    case 'UpdateKubeadmConfig':
+      await deps.client.apply(
+        KUBEADM_CONFIG_PATH,
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kubeadm-config', namespace: SYSTEM_NAMESPACE }, data: { [CLUSTER_CONFIGURATION_KEY]: action.text } },
+        {},
+        signal,
+      );
+      return;
+    case 'DeleteConfigMaps':
+      for (const n of action.names) await deps.client.delete(`/api/v1/namespaces/${SYSTEM_NAMESPACE}/configmaps/${n}`, undefined, signal);
+      return;
+    case 'Wait':
+    case 'Blocked':
+    case 'Done':
+      return;
+  }
+}
+
+/** A pass in spec.mode StaticPods: the unpivot planner instead of the pivot and rollout planners. */
+async function reconcileUnpivot(deps: ReconcileDeps, name: string, snap: Snapshot, signal: AbortSignal, logger: Logger): Promise<PassResult> {
+  const spec = snap.controlPlane.spec;
+  const now = deps.now();
+  const desired = computeDesiredState(snap, { image: deps.image, atVersion: spec.version });
+  const want = computeWantedStates(snap, parseAgentDesired);
+  const restore = computeRestoreSet(snap, desired, deps.image);
+  const kubeadmConfig = await readKubeadmConfig(deps, signal);
+  const unpivot = computeUnpivotPlan({ snap, desired, restore, want, kubeadmConfig });
+  const what = describeUnpivotAction(unpivot.action) ?? 'nothing to do';
+  logger.debug({ action: unpivot.action.type, what }, 'planned');
+  const acts = unpivot.action.type !== 'Wait' && unpivot.action.type !== 'Done' && unpivot.action.type !== 'Blocked';
+  if (acts && !spec.paused) {
+    logger.info({ action: unpivot.action.type, what }, 'acting');
+    await actUnpivot(deps, unpivot.action, signal);
+  }
+  const status = computeUnpivotStatus({ snap, desired, unpivot, now, paused: spec.paused });
+  const before = snap.controlPlane.status;
+  const wrote = await writeStatus(deps, name, snap, status, signal);
+  if (wrote && unpivot.action.type === 'Blocked' && before?.phase !== 'Degraded') {
+    deps.events.emit(regardingOf(snap), { type: 'Warning', reason: 'Blocked', action: 'Unpivot', note: unpivot.action.reason });
+  }
+  if (wrote && unpivot.finished && before?.phase !== 'StaticPods') {
+    deps.events.emit(regardingOf(snap), { type: 'Normal', reason: 'UnpivotSucceeded', action: 'Unpivot', note: 'every control-plane component runs as a static pod again; nothing of selfhost is left on the nodes' });
+  }
+  deps.observer?.observe(status, []);
+  const a = unpivot.action;
+  const plan: PivotPlan = { action: a.type === 'Done' ? { type: 'Done' } : a.type === 'Blocked' ? { type: 'Blocked', reason: a.reason } : { type: 'Wait', reason: what }, components: [] };
+  return { plan, status, wrote };
+}
+
 /** One pass; exported for tests that drive it directly. */
 export async function reconcilePass(deps: ReconcileDeps, name: string, signal: AbortSignal, logger: Logger): Promise<PassResult | undefined> {
   const raw = deps.readWorld(name);
@@ -319,11 +405,10 @@ export async function reconcilePass(deps: ReconcileDeps, name: string, signal: A
   const halted =
     name !== CONTROL_PLANE_NAME
       ? { reason: 'Unsupported' as const, message: `only controlplane/${CONTROL_PLANE_NAME} is acted on; this object is ignored` }
-      : spec.mode === 'StaticPods'
-        ? { reason: 'Unsupported' as const, message: 'spec.mode StaticPods (unpivot) is not supported by this release' }
-        : spec.paused
-          ? { reason: 'Paused' as const, message: 'spec.paused is true: no step starts' }
-          : undefined;
+      : spec.paused
+        ? { reason: 'Paused' as const, message: 'spec.paused is true: no step starts' }
+        : undefined;
+  if (spec.mode === 'StaticPods' && name === CONTROL_PLANE_NAME) return reconcileUnpivot(deps, name, snap, signal, logger);
   const desired = computeDesiredState(snap, { image: deps.image });
   const plan = computePivotPlan(snap, desired, computeWantedStates(snap, parseAgentDesired));
   const now = deps.now();
@@ -379,18 +464,9 @@ export async function reconcilePass(deps: ReconcileDeps, name: string, signal: A
   const computed = computeStatus({ snap, desired, plan, now, ...(halted === undefined ? {} : { halted }), ...(rollout === undefined ? {} : { rollout }) });
   const status: ControlPlaneStatus = checkpoints.statuses.length === 0 ? computed : { ...computed, checkpoints: [...checkpoints.statuses] };
   const before = snap.controlPlane.status;
-  let wrote = false;
-  if (canonicalJson(before ?? {}) !== canonicalJson(status)) {
-    await deps.client.apply(
-      `${CP_PATH}/${name}/status`,
-      { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: KIND, metadata: { name }, status: status as unknown as JsonObject },
-      {},
-      signal,
-    );
-    wrote = true;
-    deps.written?.set(name, { uid: snap.controlPlane.metadata.uid, status });
+  const wrote = await writeStatus(deps, name, snap, status, signal);
+  if (wrote) {
     const regarding = regardingOf(snap);
-    for (const e of computeStepEvents(before, status)) deps.events.emit(regarding, e);
     for (const e of computeLastUpgradeEvents(before?.lastUpgrade, status.lastUpgrade)) deps.events.emit(regarding, e);
     for (const e of computeCheckpointEvents(before?.checkpoints, status.checkpoints)) deps.events.emit(regarding, e);
     if (plan.action.type === 'Blocked' && before?.phase !== 'Degraded') {

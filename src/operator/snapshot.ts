@@ -70,6 +70,8 @@ export interface Snapshot {
   readonly revisions: Revisions;
   /** Pods of the etcd snapshot Jobs (selfhost.dev/component=etcd-snapshot), raw: their status carries the result. */
   readonly snapshotPods: readonly JsonObject[];
+  /** Names of selfhost's ConfigMaps in kube-system (agents, revisions), sorted. */
+  readonly configMapNames: readonly string[];
 }
 
 export interface RawWorld {
@@ -271,5 +273,6 @@ export function computeSnapshot(world: RawWorld, agentConfigMapName: (node: stri
   for (const d of world.deployments) workloads.set(workloadKey('Deployment', nameOf(d)), d);
   const revisions = parseRevisions(rec(cms.get(REVISIONS_CONFIGMAP)?.['data']));
   const snapshotPods = world.pods.filter((p) => labelsOf(p)[LABEL_COMPONENT] === 'etcd-snapshot').sort((a, b) => (nameOf(a) < nameOf(b) ? -1 : 1));
-  return { controlPlane: world.controlPlane, nodes, agents, pods, workloads, revisions, snapshotPods };
+  const configMapNames = [...cms.keys()].sort();
+  return { controlPlane: world.controlPlane, nodes, agents, pods, workloads, revisions, snapshotPods, configMapNames };
 }

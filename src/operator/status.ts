@@ -34,7 +34,7 @@ export function computePodVersion(component: ComponentName, image: string | unde
   return component === 'etcd' ? tag?.replace(/-[0-9]+$/, '') : tag;
 }
 
-function lowestVersion(versions: readonly string[]): string | undefined {
+export function lowestVersion(versions: readonly string[]): string | undefined {
   const parsed = versions.map((t) => ({ t, v: parseVersion(t.startsWith('v') ? t : `v${t}`) }));
   const sorted = [...parsed].sort((a, b) => (a.v && b.v ? compareVersions(a.v, b.v) : a.t < b.t ? -1 : 1));
   return sorted[0]?.t;
@@ -172,6 +172,42 @@ function computePhase(input: StatusInput, allDone: boolean, anyStarted: boolean)
   return 'Pivoting';
 }
 
+/**
+ * EtcdHealthy and ComponentsHealthy, judged from the pods (the operator holds no etcd
+ * credentials); shared by every operation's status.
+ */
+export function computeHealthConditions(
+  snap: Snapshot,
+  progress: readonly Pick<ComponentProgress, 'name' | 'readyNodes'>[],
+  message: string | undefined,
+): Omit<ConditionInput, 'observedGeneration'>[] {
+  const out: Omit<ConditionInput, 'observedGeneration'>[] = [];
+  const etcdPods = instancesOf(snap, 'etcd');
+  const etcdReadyNodes = new Set(etcdPods.filter((p) => p.ready).map((p) => p.node)).size;
+  const members = snap.nodes.length;
+  if (members === 0 || etcdPods.length === 0) {
+    out.push({ type: ConditionType.EtcdHealthy, status: 'Unknown', reason: Reasons.EtcdHealthy.Unreachable, message: 'no etcd pod seen' });
+  } else if (etcdReadyNodes >= members) {
+    out.push({ type: ConditionType.EtcdHealthy, status: 'True', reason: Reasons.EtcdHealthy.QuorumHealthy, message: `${etcdReadyNodes} of ${members} members ready` });
+  } else if (etcdReadyNodes > members / 2) {
+    out.push({ type: ConditionType.EtcdHealthy, status: 'False', reason: Reasons.EtcdHealthy.MemberUnhealthy, message: `${etcdReadyNodes} of ${members} members ready` });
+  } else {
+    out.push({ type: ConditionType.EtcdHealthy, status: 'False', reason: Reasons.EtcdHealthy.QuorumLost, message: `${etcdReadyNodes} of ${members} members ready` });
+  }
+  const missing = progress.filter((p) => p.readyNodes === 0).map((p) => p.name);
+  const unhealthy = progress.filter((p) => p.readyNodes < snap.nodes.length).map((p) => p.name);
+  if (progress.length === 0) {
+    out.push({ type: ConditionType.ComponentsHealthy, status: 'Unknown', reason: REASON_INITIALIZING, message: message ?? 'not observed yet' });
+  } else if (missing.length > 0) {
+    out.push({ type: ConditionType.ComponentsHealthy, status: 'False', reason: Reasons.ComponentsHealthy.ComponentMissing, message: `no Ready instance: ${missing.join(', ')}` });
+  } else if (unhealthy.length > 0) {
+    out.push({ type: ConditionType.ComponentsHealthy, status: 'False', reason: Reasons.ComponentsHealthy.ComponentUnhealthy, message: `not Ready on every node: ${unhealthy.join(', ')}` });
+  } else {
+    out.push({ type: ConditionType.ComponentsHealthy, status: 'True', reason: Reasons.ComponentsHealthy.AllHealthy, message: 'every instance is Ready' });
+  }
+  return out;
+}
+
 export function computeStatus(input: StatusInput): ControlPlaneStatus {
   const { snap, desired, plan, now } = input;
   const cp = snap.controlPlane;
@@ -248,32 +284,7 @@ export function computeStatus(input: StatusInput): ControlPlaneStatus {
     conditionsIn.push(withGen({ type: ConditionType.SelfHosted, status: 'False', reason: selfHosted > 0 ? Reasons.SelfHosted.PartiallySelfHosted : Reasons.SelfHosted.StaticPods, message: `${selfHosted} of ${components.length} components self-hosted` }));
   }
 
-  // EtcdHealthy: judged from etcd's pods (the operator holds no etcd credentials).
-  const etcdPods = instancesOf(snap, 'etcd');
-  const etcdReadyNodes = new Set(etcdPods.filter((p) => p.ready).map((p) => p.node)).size;
-  const members = snap.nodes.length;
-  if (members === 0 || etcdPods.length === 0) {
-    conditionsIn.push(withGen({ type: ConditionType.EtcdHealthy, status: 'Unknown', reason: Reasons.EtcdHealthy.Unreachable, message: 'no etcd pod seen' }));
-  } else if (etcdReadyNodes >= members) {
-    conditionsIn.push(withGen({ type: ConditionType.EtcdHealthy, status: 'True', reason: Reasons.EtcdHealthy.QuorumHealthy, message: `${etcdReadyNodes} of ${members} members ready` }));
-  } else if (etcdReadyNodes > members / 2) {
-    conditionsIn.push(withGen({ type: ConditionType.EtcdHealthy, status: 'False', reason: Reasons.EtcdHealthy.MemberUnhealthy, message: `${etcdReadyNodes} of ${members} members ready` }));
-  } else {
-    conditionsIn.push(withGen({ type: ConditionType.EtcdHealthy, status: 'False', reason: Reasons.EtcdHealthy.QuorumLost, message: `${etcdReadyNodes} of ${members} members ready` }));
-  }
-
-  // ComponentsHealthy.
-  const missing = plan.components.filter((p) => p.readyNodes === 0).map((p) => p.name);
-  const unhealthy = plan.components.filter((p) => p.readyNodes < snap.nodes.length).map((p) => p.name);
-  if (plan.components.length === 0) {
-    conditionsIn.push(withGen({ type: ConditionType.ComponentsHealthy, status: 'Unknown', reason: REASON_INITIALIZING, message: message ?? 'not observed yet' }));
-  } else if (missing.length > 0) {
-    conditionsIn.push(withGen({ type: ConditionType.ComponentsHealthy, status: 'False', reason: Reasons.ComponentsHealthy.ComponentMissing, message: `no Ready instance: ${missing.join(', ')}` }));
-  } else if (unhealthy.length > 0) {
-    conditionsIn.push(withGen({ type: ConditionType.ComponentsHealthy, status: 'False', reason: Reasons.ComponentsHealthy.ComponentUnhealthy, message: `not Ready on every node: ${unhealthy.join(', ')}` }));
-  } else {
-    conditionsIn.push(withGen({ type: ConditionType.ComponentsHealthy, status: 'True', reason: Reasons.ComponentsHealthy.AllHealthy, message: 'every instance is Ready' }));
-  }
+  conditionsIn.push(...computeHealthConditions(snap, plan.components, message).map(withGen));
 
   let conditions: Condition[] = previous?.conditions ?? [];
   for (const c of conditionsIn) conditions = setCondition(conditions, c, now);

@@ -20,7 +20,7 @@ import { CONTROL_PLANE_NODE_LABEL, LABEL_COMPONENT } from '../../api/constants.j
 import type { ComponentName, ControlPlane, ControlPlaneSpec } from '../../api/types.js';
 import { validateControlPlane } from '../../api/validate.js';
 import { sha256Hex } from '../../convert/hash.js';
-import { GATE_CONTAINER, GATE_IN_MAIN_CONTAINER, GATED_COMPONENTS } from '../../convert/mutators/handover-gate.js';
+import { GATE_CONTAINER, GATE_EXEC_PATH, GATE_IN_MAIN_CONTAINER, GATED_COMPONENTS } from '../../convert/mutators/handover-gate.js';
 import { kubeadmFixtures, TESTDATA } from '../../convert/testdata/helpers.js';
 import type { JsonObject } from '../../kube/client.js';
 import { computeDesiredState, type DesiredState } from '../desired.js';
@@ -30,6 +30,8 @@ import { computeRevisionOf, computeRolloutPlan, type RolloutAction, type Rollout
 import { formatRevisions, parseRevisions, REVISIONS_CONFIGMAP } from '../../api/revisions.js';
 import { RECORD } from '../../etcd-snapshot/testing.js';
 import { computeAgentDesiredText } from '../reconcile.js';
+import { computeRestoreSet } from '../unpivot-desired.js';
+import { computeUnpivotPlan, type UnpivotAction, type UnpivotPlan } from '../unpivot-plan.js';
 
 export const IMAGE = 'localhost/selfhost/selfhost:test';
 export const NODE = 'cp1';
@@ -117,6 +119,10 @@ export class SimWorld {
   selfPods = new Map<ComponentName, SelfPod>();
   /** kube-system/selfhost-revisions' data. */
   revisionsData: Record<string, string> | undefined;
+  /** The agent's ConfigMap exists (the unpivot deletes it at the end). */
+  agentConfigMap = true;
+  /** kube-system/kubeadm-config as kubeadm wrote it (ClusterConfiguration at the source version). */
+  kubeadmConfig: JsonObject | undefined;
   /** Pods of etcd snapshot Jobs, as the Job controller and the kubelet leave them. */
   snapshotPods: JsonObject[] = [];
   /** How the next snapshot Job ends: its termination message and exit code. */
@@ -135,6 +141,12 @@ export class SimWorld {
       const c = componentOfPath(m.path);
       if (c !== undefined) this.mirrors.set(c, { ready: true, command: commandOf(content), image: imageOf(content) });
     }
+    this.kubeadmConfig = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'kubeadm-config', namespace: KUBE_SYSTEM },
+      data: { ClusterConfiguration: `apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nkubernetesVersion: ${sourceVersion}\nclusterName: selfhost\n` },
+    };
     const proxy = JSON.parse(retag(JSON.stringify(fixture().proxyDaemonSet))) as JsonObject;
     this.workloads.set('DaemonSet/kube-proxy', withRolloutDone({ ...proxy, metadata: { ...(proxy['metadata'] as object), namespace: KUBE_SYSTEM, generation: 1 } }));
     const cniDocs = loadAll(readFileSync(join(TESTDATA, '../../../hack/node/manifests/selfhost-cni.yaml'), 'utf8'));
@@ -176,7 +188,7 @@ export class SimWorld {
       pods.push({
         metadata: { name: `${c}-${NODE}`, namespace: KUBE_SYSTEM, labels: { component: c }, annotations: { 'kubernetes.io/config.mirror': 'x' } },
         spec: { nodeName: NODE, containers: [{ name: c, command: m.command, image: m.image }] },
-        status: { conditions: readyConditions(m.ready) },
+        status: { conditions: readyConditions(m.ready), containerStatuses: [{ name: c, restartCount: 0, state: { running: {} } }] },
       });
     }
     for (const [c, p] of this.selfPods) {
@@ -215,7 +227,7 @@ export class SimWorld {
       controlPlane: this.cp,
       nodes: [node],
       configMaps: [
-        cm,
+        ...(this.agentConfigMap ? [cm] : []),
         ...(this.revisionsData === undefined
           ? []
           : [{ metadata: { name: REVISIONS_CONFIGMAP, namespace: KUBE_SYSTEM, labels: { 'app.kubernetes.io/managed-by': 'selfhost' } }, data: this.revisionsData }]),
@@ -233,6 +245,47 @@ export class SimWorld {
   plan(): PivotPlan {
     const snap = this.snapshot();
     return computePivotPlan(snap, computeDesiredState(snap, { image: IMAGE }), computeWantedStates(snap, parseAgentDesired));
+  }
+
+  /** The unpivot planner's view (spec.mode should be StaticPods). */
+  unpivot(): UnpivotPlan {
+    const snap = this.snapshot();
+    const desired = computeDesiredState(snap, { image: IMAGE, atVersion: snap.controlPlane.spec.version });
+    return computeUnpivotPlan({ snap, desired, restore: computeRestoreSet(snap, desired, IMAGE), want: computeWantedStates(snap, parseAgentDesired), kubeadmConfig: this.kubeadmConfig });
+  }
+
+  /** Performs an unpivot action the way the API, the controllers, the agent and the kubelet would. */
+  applyUnpivot(action: UnpivotAction): void {
+    switch (action.type) {
+      case 'WriteAgentDesired':
+        this.desiredText = action.text;
+        this.runAgent();
+        this.runKubelet();
+        return;
+      case 'DeletePod': {
+        // The DaemonSet's replacement waits in its gate (the static manifest is back).
+        const pod = this.selfPods.get(action.component);
+        if (pod !== undefined) this.selfPods.set(action.component, { ...pod, ready: false, gate: true });
+        this.runKubelet();
+        return;
+      }
+      case 'DeleteWorkload':
+        this.workloads.delete(`${action.kind}/${action.name}`);
+        if (action.component !== undefined) this.selfPods.delete(action.component);
+        if (action.name === 'selfhost-agent') this.agentPodReady = false;
+        this.runKubelet();
+        return;
+      case 'UpdateKubeadmConfig':
+        this.kubeadmConfig = { ...(this.kubeadmConfig ?? {}), data: { ClusterConfiguration: action.text } };
+        return;
+      case 'DeleteConfigMaps':
+        this.agentConfigMap = false;
+        this.desiredText = undefined;
+        this.revisionsData = undefined;
+        return;
+      default:
+        return;
+    }
   }
 
   /** What reconcile does once the pivot is done: record every pivoted workload as proven. */
@@ -331,11 +384,15 @@ export class SimWorld {
       const active = this.manifests.get(m.path);
       if (!this.backups.has(m.path) && active !== undefined && sha256Hex(active) === m.originalSha256) this.backups.set(m.path, active);
       if (m.state === 'Retired') this.manifests.delete(m.path);
-      if (m.state === 'Prepared' && m.content !== undefined) this.manifests.set(m.path, m.content);
+      if ((m.state === 'Prepared' || m.state === 'Handback' || m.state === 'Restored') && m.content !== undefined) this.manifests.set(m.path, m.content);
       const backup = this.backups.get(m.path);
       if (m.state === 'Original' && backup !== undefined) this.manifests.set(m.path, backup);
     }
-    const checkpoints = parseAgentDesired(this.desiredText).checkpoints;
+    const parsed = parseAgentDesired(this.desiredText);
+    if (parsed.release === true) {
+      for (const path of [...this.backups.keys()]) if (!parsed.manifests.some((m) => m.path === path)) this.backups.delete(path);
+    }
+    const checkpoints = parsed.checkpoints;
     if (checkpoints !== undefined) {
       this.checkpoints = checkpoints.map((c) => ({ component: c.component, sha256: sha256Hex(c.content), active: false, standby: c.standby }));
     }
@@ -346,7 +403,11 @@ export class SimWorld {
   runKubelet(): void {
     for (const [path, content] of [...this.manifests.entries()]) {
       const c = componentOfPath(path);
-      if (c !== undefined) this.mirrors.set(c, { ready: true, command: commandOf(content), image: imageOf(content) });
+      if (c === undefined) continue;
+      const command = commandOf(content);
+      // A static etcd behind the hand-back gate waits while the self-hosted member holds the ports.
+      const waiting = command[0] === GATE_EXEC_PATH && this.selfPods.get(c)?.ready === true;
+      this.mirrors.set(c, { ready: !waiting, command, image: imageOf(content) });
     }
     for (const c of [...this.mirrors.keys()]) {
       if (![...this.manifests.keys()].some((p) => componentOfPath(p) === c)) this.mirrors.delete(c);
@@ -401,6 +462,19 @@ function withRolloutDone(obj: JsonObject): JsonObject {
       ? { observedGeneration: meta.generation, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 }
       : { observedGeneration: meta.generation, desiredNumberScheduled: 1, updatedNumberScheduled: 1, numberAvailable: 1, numberReady: 1 };
   return { ...obj, metadata: meta, status };
+}
+
+/** Runs the unpivot planner against the simulator until Done (or a limit), returning the actions taken. */
+export function runUnpivotToCompletion(world: SimWorld, limit = 100): UnpivotAction[] {
+  const taken: UnpivotAction[] = [];
+  for (let i = 0; i < limit; i++) {
+    const { action } = world.unpivot();
+    taken.push(action);
+    if (action.type === 'Done' || action.type === 'Blocked') return taken;
+    if (action.type === 'Wait') throw new Error(`stuck: ${action.reason}`);
+    world.applyUnpivot(action);
+  }
+  throw new Error(`no convergence after ${limit} actions: ${JSON.stringify(taken.slice(-5))}`);
 }
 
 /** Runs the planner against the simulator until Done (or a limit), returning the actions taken. */

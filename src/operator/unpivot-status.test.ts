@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { computeDesiredState } from './desired.js';
+import { IMAGE, makeControlPlane, runToCompletion, SimWorld } from './testdata/world.js';
+import { computeUnpivotStatus } from './unpivot-status.js';
+
+const NOW = new Date('2026-12-05T08:00:00Z');
+
+function statusOf(w: SimWorld) {
+  const snap = w.snapshot();
+  const desired = computeDesiredState(snap, { image: IMAGE, atVersion: snap.controlPlane.spec.version });
+  return computeUnpivotStatus({ snap, desired, unpivot: w.unpivot(), now: NOW, paused: false });
+}
+
+function condition(status: ReturnType<typeof statusOf>, type: string) {
+  return status.conditions?.find((c) => c.type === type);
+}
+
+describe('computeUnpivotStatus', () => {
+  it('shows phase Unpivoting, the Unpivot plan in order and the running step', () => {
+    const w = new SimWorld();
+    runToCompletion(w);
+    w.proveAll();
+    w.cp = makeControlPlane({ mode: 'StaticPods' });
+    w.applyUnpivot(w.unpivot().action); // the first hand-back write (no checkpoints in this world)
+    const s = statusOf(w);
+    expect(s.phase).toBe('Unpivoting');
+    expect(s.plan?.operation).toBe('Unpivot');
+    expect(s.plan?.steps.map((x) => `${x.action} ${x.component} ${x.state}`)).toEqual([
+      'Unpivot etcd Running',
+      'Unpivot kube-apiserver Pending',
+      'Unpivot kube-controller-manager Pending',
+      'Unpivot kube-scheduler Pending',
+    ]);
+    expect(s.step).toBe('1/4 etcd');
+    expect(condition(s, 'Progressing')).toMatchObject({ status: 'True', reason: 'Unpivoting' });
+    expect(condition(s, 'Ready')?.status).toBe('False');
+  });
+
+  it('ends in phase StaticPods, every step Succeeded, Ready True, SelfHosted False/StaticPods', () => {
+    const w = new SimWorld();
+    runToCompletion(w);
+    w.proveAll();
+    w.cp = makeControlPlane({ mode: 'StaticPods' });
+    for (let i = 0; i < 40; i++) {
+      const a = w.unpivot().action;
+      if (a.type === 'Done') break;
+      w.applyUnpivot(a);
+    }
+    const s = statusOf(w);
+    expect(s.phase).toBe('StaticPods');
+    expect(s.plan?.steps.every((x) => x.state === 'Succeeded')).toBe(true);
+    expect(s.step).toBeUndefined();
+    expect(condition(s, 'Ready')).toMatchObject({ status: 'True', reason: 'AsExpected' });
+    expect(condition(s, 'SelfHosted')).toMatchObject({ status: 'False', reason: 'StaticPods' });
+    expect(condition(s, 'Progressing')).toMatchObject({ status: 'False', reason: 'Idle' });
+    expect(s.components?.map((c) => `${c.name} ${c.mode} ${c.ready}/${c.desired}`)).toEqual([
+      'etcd StaticPod 1/1',
+      'kube-apiserver StaticPod 1/1',
+      'kube-controller-manager StaticPod 1/1',
+      'kube-scheduler StaticPod 1/1',
+    ]);
+    expect(s.version).toBe('v1.37.2');
+  });
+
+  it('a refusal is Degraded with the reason, and the step Failed', () => {
+    const w = new SimWorld({ version: 'v1.37.1' }, 'v1.37.1');
+    runToCompletion(w);
+    w.proveAll();
+    w.cp = makeControlPlane({ version: 'v1.37.2', mode: 'StaticPods' });
+    const s = statusOf(w);
+    expect(s.phase).toBe('Degraded');
+    expect(condition(s, 'Degraded')).toMatchObject({ status: 'True', reason: 'Unsupported' });
+    expect(condition(s, 'Degraded')?.message).toContain('spec.version v1.37.2');
+  });
+});
