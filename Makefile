@@ -74,7 +74,7 @@ test-integration: setup sim-bins ## Integration tests against a real etcd + kube
 	npx vitest run --project integration --reporter=default --reporter=json --outputFile.json=$(RESULTS)/integration.json
 
 .PHONY: test
-test: lint verify-manifests test-unit test-integration e2e-node-golden ## Everything CI runs: unit, integration (tier sim), node smoke and the golden path (tier node: pivot, patch upgrade).
+test: lint verify-manifests test-unit test-integration e2e-node-golden ## Everything CI runs: unit, integration (tier sim), node smoke and the golden path (tier node: pivot, patch upgrade, cold reboot, unpivot).
 	@node hack/test-summary.mjs $(RESULTS)/unit.json $(RESULTS)/integration.json $(RESULTS)/e2e-golden.json
 
 .PHONY: e2e

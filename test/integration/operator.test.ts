@@ -478,4 +478,27 @@ describe('the operator on tier sim', () => {
     expect(after).not.toBe(before);
     expect(after).toBe(annotationsOf(rec(rec(d?.['spec'])['template']))['selfhost.dev/template-hash']);
   });
+  it('deleting the ControlPlane takes nothing down: every workload and pod stays as it is, the operator keeps running', async ({ skip }) => {
+    needsConverged(skip);
+    await waitForPhase('SelfHosted', 60_000);
+    const uids = new Map<string, unknown>();
+    for (const [name, kind] of Object.entries(WORKLOADS)) {
+      const obj = await admin.get(`/apis/apps/v1/namespaces/${NS}/${kind === 'DaemonSet' ? 'daemonsets' : 'deployments'}/${name}`);
+      uids.set(name, rec(obj?.['metadata'])['uid']);
+    }
+    const podsBefore = (await admin.list(`/api/v1/namespaces/${NS}/pods`, { labelSelector: 'selfhost.dev/component' })).map((p) => rec(p['metadata'])['uid']).sort();
+    expect(podsBefore.length).toBeGreaterThan(0);
+    await admin.delete(`${CP_PATH}/${CP_NAME}`);
+    await waitFor('the ControlPlane gone', async () => ((await getControlPlane(admin)) === undefined ? true : undefined), { timeoutMs: 10_000 });
+    // Long enough for the garbage collector and the operator to act, if either were going to.
+    await sleep(8000);
+    for (const [name, kind] of Object.entries(WORKLOADS)) {
+      const obj = await admin.get(`/apis/apps/v1/namespaces/${NS}/${kind === 'DaemonSet' ? 'daemonsets' : 'deployments'}/${name}`);
+      expect({ name, uid: rec(obj?.['metadata'])['uid'], deleting: rec(obj?.['metadata'])['deletionTimestamp'] }).toEqual({ name, uid: uids.get(name), deleting: undefined });
+    }
+    const podsAfter = (await admin.list(`/api/v1/namespaces/${NS}/pods`, { labelSelector: 'selfhost.dev/component' })).map((p) => rec(p['metadata'])['uid']).sort();
+    expect(podsAfter).toEqual(podsBefore);
+    const current = operators[operators.length - 1];
+    expect(current?.exitCode).toBeUndefined();
+  });
 });
