@@ -10,12 +10,11 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { load } from 'js-yaml';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { startProber, type ProbeReport } from '../test/support/prober.js';
 import { gapIn } from './figures.js';
-import { k8sBin, KUBECONFIG, REPO, runNodeScript } from './node.js';
+import { k8sBin, KUBECONFIG, REPO, runCommand, runNodeScript } from './node.js';
 import { applyDeploy, kubectl, make, readControlPlane, startAckWriter, superviseOperator } from './pivot.js';
 
 const FROM = process.env.SELFHOST_UPGRADE_FROM ?? 'v1.37.1';
@@ -28,16 +27,6 @@ interface Figures {
   writes: { acked: number; failed: number };
   lost: number;
   windows: Map<string, { start?: number; end?: number }>;
-}
-
-function run(cmd: string, args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('close', (code) => resolve({ code: code ?? 1, out }));
-  });
 }
 
 async function freshNode(): Promise<KubeConfig> {
@@ -114,7 +103,7 @@ async function viaKubeadm(): Promise<Figures> {
   const t0 = Date.now();
   // kubeadm's own procedure on a static-pod node: the new kubeadm applies the new version.
   // Asynchronous: the prober and the writer run in this process and must keep going meanwhile.
-  const r = await run(k8sBin(TO, 'kubeadm'), ['upgrade', 'apply', TO, '--yes', '--ignore-preflight-errors=all', '--kubeconfig=/etc/kubernetes/admin.conf']);
+  const r = await runCommand(k8sBin(TO, 'kubeadm'), ['upgrade', 'apply', TO, '--yes', '--ignore-preflight-errors=all', '--kubeconfig=/etc/kubernetes/admin.conf']);
   const wallMs = Date.now() - t0;
   const report = await prober.stop();
   const writes = await ack.stop();

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProber, summarize } from '../test/support/prober.js';
 import { createWorld } from '../test/support/world.js';
 import { waitFor } from '../test/support/wait.js';
-import { askService, clients, echoWorkload, nodeVersion, REPO, runNodeScript, STATE, type Clients } from './node.js';
+import { askService, clients, nodeVersion, REPO, runNodeScript, startEchoService, STATE, type Clients } from './node.js';
 import {
   applyDeploy,
   kubectl,
@@ -98,16 +98,8 @@ describe('tier node: golden path (pivot, a patch upgrade by editing spec.version
 
   it(`pivots at ${FROM}, upgrades to ${TO} with one edit, survives a cold reboot, unpivots to kubeadm's static pods at ${TO}, loses nothing`, async () => {
     const namespace = `e2e-golden-${randomBytes(3).toString('hex')}`;
-    await c.core.createNamespace({ body: { metadata: { name: namespace } } });
     const world = await createWorld(c.kc);
-    const { deployment, service } = echoWorkload(namespace, 2);
-    await c.apps.createNamespacedDeployment({ namespace, body: deployment });
-    const svc = await c.core.createNamespacedService({ namespace, body: service });
-    const ip = svc.spec?.clusterIP ?? '';
-    await waitFor('the echo service answering from both pods', async () => ((await askService(ip, 20)).size === 2 ? true : undefined), {
-      timeoutMs: 180_000,
-      intervalMs: 1000,
-    });
+    const ip = await startEchoService(c, namespace);
 
     // 1. The pivot, at the version the cluster runs.
     op = await superviseOperator('golden');

@@ -3,9 +3,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProber, summarize } from '../test/support/prober.js';
-import { waitFor } from '../test/support/wait.js';
 import { createWorld } from '../test/support/world.js';
-import { askService, clients, echoWorkload, nodeVersion, REPO, runNodeScript, type Clients } from './node.js';
+import { askService, clients, nodeVersion, REPO, runNodeScript, startEchoService, type Clients } from './node.js';
 import {
   applyDeploy,
   isReadyView,
@@ -90,16 +89,8 @@ describe('tier node: the pivot', () => {
 
   it('self-hosts all six components with the API up and nothing lost', async () => {
     const namespace = `e2e-pivot-${randomBytes(3).toString('hex')}`;
-    await c.core.createNamespace({ body: { metadata: { name: namespace } } });
     const world = await createWorld(c.kc);
-    const { deployment, service } = echoWorkload(namespace, 2);
-    await c.apps.createNamespacedDeployment({ namespace, body: deployment });
-    const svc = await c.core.createNamespacedService({ namespace, body: service });
-    const ip = svc.spec?.clusterIP ?? '';
-    await waitFor('the echo service answering from both pods', async () => ((await askService(ip, 20)).size === 2 ? true : undefined), {
-      timeoutMs: 180_000,
-      intervalMs: 1000,
-    });
+    const ip = await startEchoService(c, namespace);
 
     const ack = await startAckWriter(c.kc, namespace);
     const prober = await startProber(c.kc, { hz: 10 });

@@ -207,3 +207,39 @@ export async function askService(ip: string, tries = 20): Promise<Set<string>> {
   }
   return answered;
 }
+
+/**
+ * A fresh namespace with the two-pod echo Deployment and its Service, answering from both pods
+ * (what every tier-node test keeps asking while the control plane moves). Returns the Service IP.
+ */
+export async function startEchoService(c: Clients, namespace: string): Promise<string> {
+  await c.core.createNamespace({ body: { metadata: { name: namespace } } });
+  const { deployment, service } = echoWorkload(namespace, 2);
+  await c.apps.createNamespacedDeployment({ namespace, body: deployment });
+  const svc = await c.core.createNamespacedService({ namespace, body: service });
+  const ip = svc.spec?.clusterIP ?? '';
+  await waitForBothEchoPods(ip, 180_000);
+  return ip;
+}
+
+/** Waits until the echo Service answers from both of its pods. */
+export async function waitForBothEchoPods(ip: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const answered = await askService(ip, 20).catch(() => new Set<string>());
+    if (answered.size === 2) return;
+    if (Date.now() > deadline) throw new Error(`the echo service at ${ip} did not answer from both pods within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** Runs a command to its end, stdout and stderr together (the prober and writers of this process keep running). */
+export function runCommand(cmd: string, args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('close', (code) => resolve({ code: code ?? 1, out }));
+  });
+}

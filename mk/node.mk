@@ -88,6 +88,10 @@ bench-upgrade: setup build tsbuild node-deps node-bins image ## Benchmark: one p
 bench-pivot: setup build tsbuild node-deps node-bins image ## Benchmark: one fresh pivot on tier node; prints wall time, handovers, API gaps, idle cost.
 	node .cache/tsbuild/e2e/bench-pivot.js
 
+.PHONY: bench-unpivot
+bench-unpivot: setup build tsbuild node-deps node-bins image ## Benchmark: the pivot and the unpivot of tier node in one run; prints wall times, failed probes, longest gaps, per-step times.
+	node .cache/tsbuild/e2e/bench-unpivot.js
+
 .PHONY: bench-reboot
 bench-reboot: setup build tsbuild node-deps node-bins image ## Benchmark: a cold reboot of tier node with static pods, then pivoted (checkpoints); prints times from power-on and ratios.
 	node .cache/tsbuild/e2e/bench-reboot.js

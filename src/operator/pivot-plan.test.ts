@@ -166,6 +166,19 @@ describe('computePivotPlan: states of one step', () => {
     expect(summary(w.plan().action)).toBe('Blocked: backup differs');
   });
 
+  it('names a manifest kubeadm wrote for a self-hosted component after the pivot, and what to do', () => {
+    const w = new SimWorld();
+    runToCompletion(w);
+    w.proveAll();
+    const path = '/etc/kubernetes/manifests/kube-scheduler.yaml';
+    w.manifests.set(path, 'apiVersion: v1\nkind: Pod\nmetadata:\n  labels:\n    component: kube-scheduler\n    tier: control-plane\n');
+    w.conflicts = [{ path, message: `${path} has sha256 x, which is neither the original nor a version selfhost wrote` }];
+    const a = w.plan().action;
+    expect(a.type).toBe('Blocked');
+    expect(summary(a)).toContain(`a static manifest ${path} appeared on ${NODE} for the self-hosted kube-scheduler, written by kubeadm`);
+    expect(summary(a)).toContain('move the file out of the manifest directory');
+  });
+
   it('refuses to start when a component cannot be converted, touching nothing', () => {
     const w = readyWorld();
     w.manifests.set('/etc/kubernetes/manifests/kube-scheduler.yaml', 'apiVersion: v1\nkind: Deployment\n');

@@ -234,6 +234,19 @@ function gated(snap: Snapshot, desired: DesiredState, action: PivotAction): Pivo
   return { type: 'Wait', ...(component === undefined ? {} : { component }), reason: `preflight: ${failure}` };
 }
 
+/**
+ * Who wrote a static manifest that appeared for a self-hosted component, as far as its content
+ * tells: kubeadm marks its control-plane manifests (label tier=control-plane, kubeadm.kubernetes.io
+ * annotations). `kubeadm upgrade apply` and `kubeadm join --control-plane` write these files; the
+ * operator never removes them (the file is nowhere else), it stops and says what to do.
+ */
+export function computeCollisionReason(snap: Snapshot, node: string, component: ComponentName, path: string): string {
+  const content = snap.agents.get(node)?.observed?.manifests.find((f) => f.path === path)?.content ?? '';
+  const byKubeadm = /kubeadm\.kubernetes\.io\//.test(content) || /tier:\s*control-plane/.test(content);
+  const who = byKubeadm ? 'kubeadm (its labels and annotations; `kubeadm upgrade apply` and `kubeadm join --control-plane` write this file)' : 'someone other than selfhost';
+  return `a static manifest ${path} appeared on ${node} for the self-hosted ${component}, written by ${who}: selfhost leaves it alone and changes nothing for ${component}; to go on self-hosted, move the file out of the manifest directory; to go back to kubeadm, set spec.mode StaticPods after moving it (docs/design.md "kubeadm after the pivot")`;
+}
+
 /** The next action for one static component on one node; undefined when it is done there. */
 function computeStaticNodeAction(
   snap: Snapshot,
@@ -249,7 +262,8 @@ function computeStaticNodeAction(
   if (!isAgentSynced(snap, node)) return { type: 'Wait', component, reason: `the node agent on ${node} is applying its desired state` };
   const conflicts = snap.agents.get(node)?.observed?.conflicts.filter((x) => x.path === s.path) ?? [];
   if (conflicts.length > 0) {
-    return { type: 'Blocked', component, reason: conflicts.map((x) => x.message).join('; ') };
+    const collision = snap.revisions.has(component) ? computeCollisionReason(snap, node, component, s.path) : undefined;
+    return { type: 'Blocked', component, reason: [collision, ...conflicts.map((x) => x.message)].filter((x) => x !== undefined).join('; ') };
   }
   const file = computeFileState(snap, node, c);
   const mirror = mirrorOf(snap, component, node);
