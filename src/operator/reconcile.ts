@@ -41,7 +41,7 @@ import { computeCheckpointPlan, type CheckpointPlan } from './checkpoint-plan.js
 import { CLUSTER_CONFIGURATION_KEY, KUBEADM_CONFIG_PATH } from './kubeadm-config.js';
 import { computeRestoreSet } from './unpivot-desired.js';
 import { computeUnpivotPlan, type UnpivotAction } from './unpivot-plan.js';
-import { computeUnpivotStatus, describeUnpivotAction } from './unpivot-status.js';
+import { computeDroppedHandback, computeHandbackStatus, computeUnpivotStatus, describeUnpivotAction } from './unpivot-status.js';
 
 export interface EventInput {
   type: 'Normal' | 'Warning';
@@ -412,6 +412,8 @@ export async function reconcilePass(deps: ReconcileDeps, name: string, signal: A
   const desired = computeDesiredState(snap, { image: deps.image });
   const plan = computePivotPlan(snap, desired, computeWantedStates(snap, parseAgentDesired));
   const now = deps.now();
+  // Components dropped from spec.components after their pivot are handed back alone, first.
+  const handback = name === CONTROL_PLANE_NAME ? computeDroppedHandback(snap, deps.image) : undefined;
 
   // The pivot first; once it is done, its objects become the first proven revisions; from then on
   // the rollout planner owns the templates (upgrades, overrides, drift, rollback).
@@ -446,7 +448,10 @@ export async function reconcilePass(deps: ReconcileDeps, name: string, signal: A
   const acts = (a: { type: string }): boolean => a.type !== 'Wait' && a.type !== 'Done' && a.type !== 'Blocked';
   if (halted === undefined) {
     logger.debug({ action: plan.action.type, what: describeAction(plan.action) }, 'planned');
-    if (acts(plan.action)) {
+    if (handback !== undefined && acts(handback.plan.action)) {
+      logger.info({ action: handback.plan.action.type, what: describeUnpivotAction(handback.plan.action), components: handback.components }, 'acting');
+      await actUnpivot(deps, handback.plan.action, signal);
+    } else if (acts(plan.action)) {
       logger.info({ action: plan.action.type, what: describeAction(plan.action) }, 'acting');
       await act(deps, snap, desired, plan.action, signal);
     } else if (unproven.length > 0) {
@@ -461,7 +466,8 @@ export async function reconcilePass(deps: ReconcileDeps, name: string, signal: A
     }
   }
 
-  const computed = computeStatus({ snap, desired, plan, now, ...(halted === undefined ? {} : { halted }), ...(rollout === undefined ? {} : { rollout }) });
+  const pivotStatus = computeStatus({ snap, desired, plan, now, ...(halted === undefined ? {} : { halted }), ...(rollout === undefined ? {} : { rollout }) });
+  const computed = handback === undefined ? pivotStatus : computeHandbackStatus(pivotStatus, handback, now);
   const status: ControlPlaneStatus = checkpoints.statuses.length === 0 ? computed : { ...computed, checkpoints: [...checkpoints.statuses] };
   const before = snap.controlPlane.status;
   const wrote = await writeStatus(deps, name, snap, status, signal);

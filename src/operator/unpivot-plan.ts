@@ -63,6 +63,12 @@ export interface UnpivotInput {
   readonly want: WantedStates;
   /** kube-system/kubeadm-config as read this pass; undefined when it does not exist. */
   readonly kubeadmConfig: JsonObject | undefined;
+  /**
+   * Hand back only these components (dropped from spec.components while the others stay
+   * self-hosted): steps 1-3 for them, after their checkpoints are gone; no kubeadm-config change,
+   * no clean-up (the agent still serves the others). Absent: the whole unpivot.
+   */
+  readonly only?: readonly ComponentName[];
 }
 
 export interface UnpivotPlan {
@@ -230,54 +236,65 @@ function kubeadmTarget(input: UnpivotInput): KubeadmConfigTarget {
   };
 }
 
+/** Steps 0-3 for `ordered`; undefined when they are all handed back. */
+function computeComponentsAction(input: UnpivotInput, ordered: readonly DesiredComponent[], started: ReadonlySet<ComponentName>): UnpivotAction | undefined {
+  const { snap, desired } = input;
+  if (desired.waiting !== undefined) return { type: 'Wait', reason: desired.waiting };
+  const names = new Set(ordered.map((c) => c.name));
+  const refusals = [...desired.refusals, ...input.restore.refusals].filter((r) => input.only === undefined || (r.component !== undefined && names.has(r.component)));
+  if (refusals.length > 0) return { type: 'Blocked', reason: `cannot hand back: ${refusals.map(formatRefusal).join('; ')}` };
+  const gated: Gate = (action) => {
+    const failure = computePreflightFailure(snap, desired);
+    if (failure === undefined) return action;
+    return { type: 'Wait', ...('component' in action && action.component !== undefined ? { component: action.component } : {}), reason: `preflight: ${failure}` };
+  };
+  // What runs must be what spec asks for: the unpivot writes spec.version's manifests.
+  for (const c of ordered) {
+    if (started.has(c.name) || liveWorkload(snap, c) === undefined) continue;
+    if (!isWorkloadCurrent(snap, c)) {
+      return {
+        type: 'Blocked',
+        component: c.name,
+        reason: `${c.name} does not run what spec asks for (spec.version ${snap.controlPlane.spec.version}): the unpivot hands back what runs once it is what spec says; set spec.mode back to SelfHosted to let the rollout finish (or spec.version back to the running version), then unpivot`,
+      };
+    }
+    if (!isRolloutComplete(liveWorkload(snap, c))) return { type: 'Wait', component: c.name, reason: `waiting for the ${c.workloadName} rollout to finish before handing it back` };
+  }
+  // 0. checkpoints first (one component alone: the checkpoint planner drops its checkpoint, as it
+  // drops every component not in spec.components; wait for the agent to have removed it).
+  for (const n of snap.nodes) {
+    const current = computeCurrentAgentDesired(snap.agents.get(n.name)?.desiredText, parseAgentDesired);
+    const onDisk = (snap.agents.get(n.name)?.observed?.checkpoints ?? []).filter((k) => input.only === undefined || names.has(k.component as ComponentName));
+    if (input.only === undefined && ((current.checkpoints?.length ?? 0) > 0 || (current.checkpoints === undefined && onDisk.length > 0))) {
+      return { type: 'WriteAgentDesired', node: n.name, text: formatAgentDesired({ ...current, checkpoints: [] }), why: `remove the checkpoints on ${n.name} before handing components back` };
+    }
+    if (onDisk.length > 0) return { type: 'Wait', reason: `the node agent on ${n.name} is removing the checkpoint(s) of ${onDisk.map((k) => k.component).join(', ')}` };
+  }
+  // 1-3. each component.
+  for (const c of ordered) {
+    const action = computeComponentAction(input, c, gated);
+    if (action !== undefined) return action;
+  }
+  return undefined;
+}
+
 export function computeUnpivotPlan(input: UnpivotInput): UnpivotPlan {
   const { snap, desired } = input;
-  const handedBack = desired.components.filter((c) => c.static !== undefined && UNPIVOT_ORDER.includes(c.name));
+  const handedBack = desired.components.filter((c) => c.static !== undefined && UNPIVOT_ORDER.includes(c.name) && (input.only === undefined || input.only.includes(c.name)));
   const ordered = UNPIVOT_ORDER.flatMap((name) => handedBack.filter((c) => c.name === name));
   const done = new Set(ordered.filter((c) => isComponentHandedBack(input, c)).map((c) => c.name));
   const started = new Set(
     ordered.filter((c) => done.has(c.name) || snap.nodes.some((n) => ['Handback', 'Restored'].includes(input.want.get(n.name, c) ?? ''))).map((c) => c.name),
   );
-  const finished = remainingWorkloads(snap).length === 0 && snap.configMapNames.length === 0 && !snap.pods.some((p) => p.agent);
+  const finished = input.only === undefined && remainingWorkloads(snap).length === 0 && snap.configMapNames.length === 0 && !snap.pods.some((p) => p.agent);
   const plan = (action: UnpivotAction): UnpivotPlan => ({ action, done, started, finished });
   if (finished) return plan({ type: 'Done' });
+  if (input.only !== undefined) return plan(computeComponentsAction(input, ordered, started) ?? { type: 'Done' });
 
   const released = snap.nodes.length > 0 && snap.nodes.every((n) => hasRelease(snap, n.name));
   if (!released) {
-    if (desired.waiting !== undefined) return plan({ type: 'Wait', reason: desired.waiting });
-    const refusals = [...desired.refusals, ...input.restore.refusals];
-    if (refusals.length > 0) return plan({ type: 'Blocked', reason: `cannot hand back: ${refusals.map(formatRefusal).join('; ')}` });
-    const gated: Gate = (action) => {
-      const failure = computePreflightFailure(snap, desired);
-      if (failure === undefined) return action;
-      return { type: 'Wait', ...('component' in action && action.component !== undefined ? { component: action.component } : {}), reason: `preflight: ${failure}` };
-    };
-    // What runs must be what spec asks for: the unpivot writes spec.version's manifests.
-    for (const c of ordered) {
-      if (started.has(c.name) || liveWorkload(snap, c) === undefined) continue;
-      if (!isWorkloadCurrent(snap, c)) {
-        return plan({
-          type: 'Blocked',
-          component: c.name,
-          reason: `${c.name} does not run what spec asks for (spec.version ${snap.controlPlane.spec.version}): the unpivot hands back what runs once it is what spec says; set spec.mode back to SelfHosted to let the rollout finish (or spec.version back to the running version), then unpivot`,
-        });
-      }
-      if (!isRolloutComplete(liveWorkload(snap, c))) return plan({ type: 'Wait', component: c.name, reason: `waiting for the ${c.workloadName} rollout to finish before handing it back` });
-    }
-    // 0. checkpoints first.
-    for (const n of snap.nodes) {
-      const current = computeCurrentAgentDesired(snap.agents.get(n.name)?.desiredText, parseAgentDesired);
-      const onDisk = snap.agents.get(n.name)?.observed?.checkpoints ?? [];
-      if ((current.checkpoints?.length ?? 0) > 0 || (current.checkpoints === undefined && onDisk.length > 0)) {
-        return plan({ type: 'WriteAgentDesired', node: n.name, text: formatAgentDesired({ ...current, checkpoints: [] }), why: `remove the checkpoints on ${n.name} before handing components back` });
-      }
-      if (onDisk.length > 0) return plan({ type: 'Wait', reason: `the node agent on ${n.name} is removing its checkpoints` });
-    }
-    // 1-3. each component.
-    for (const c of ordered) {
-      const action = computeComponentAction(input, c, gated);
-      if (action !== undefined) return plan(action);
-    }
+    const action = computeComponentsAction(input, ordered, started);
+    if (action !== undefined) return plan(action);
     // 4. kubeadm's record.
     const update = computeKubeadmConfigUpdate(input.kubeadmConfig, kubeadmTarget(input));
     if (update.kind === 'Update') return plan({ type: 'UpdateKubeadmConfig', text: update.text, changes: update.changes });

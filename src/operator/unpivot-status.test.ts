@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { computeDesiredState } from './desired.js';
 import { IMAGE, makeControlPlane, runToCompletion, SimWorld } from './testdata/world.js';
-import { computeUnpivotStatus } from './unpivot-status.js';
+import { computeDroppedHandback, computeHandbackStatus, computeUnpivotStatus } from './unpivot-status.js';
 
 const NOW = new Date('2026-12-05T08:00:00Z');
 
@@ -71,5 +71,54 @@ describe('computeUnpivotStatus', () => {
     expect(s.phase).toBe('Degraded');
     expect(condition(s, 'Degraded')).toMatchObject({ status: 'True', reason: 'Unsupported' });
     expect(condition(s, 'Degraded')?.message).toContain('spec.version v1.37.2');
+  });
+});
+
+describe('computeDroppedHandback: one component handed back alone', () => {
+  it('dropping kube-scheduler from spec.components hands it back and leaves the others self-hosted', () => {
+    const w = new SimWorld();
+    runToCompletion(w);
+    w.proveAll();
+    w.cp = makeControlPlane({ components: ['cni', 'kube-proxy', 'etcd', 'kube-apiserver', 'kube-controller-manager'] });
+    const taken: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const h = computeDroppedHandback(w.snapshot(), IMAGE);
+      if (h === undefined || h.plan.action.type === 'Done') break;
+      expect(h.components).toEqual(['kube-scheduler']);
+      const a = h.plan.action;
+      taken.push(a.type === 'WriteAgentDesired' ? a.why : a.type === 'DeleteWorkload' ? `delete ${a.name}` : `${a.type}`);
+      w.applyUnpivot(a);
+    }
+    expect(taken).toEqual([
+      'hand kube-scheduler back on cp1: write its static pod beside the self-hosted one',
+      'delete selfhost-kube-scheduler',
+      "write kube-scheduler's static pod on cp1 in kubeadm's form",
+    ]);
+    expect([...w.workloads.keys()]).toEqual(expect.arrayContaining(['DaemonSet/selfhost-etcd', 'DaemonSet/selfhost-kube-apiserver', 'Deployment/selfhost-kube-controller-manager', 'DaemonSet/selfhost-agent']));
+    expect(w.workloads.has('Deployment/selfhost-kube-scheduler')).toBe(false);
+    expect([...w.manifests.keys()]).toEqual(['/etc/kubernetes/manifests/kube-scheduler.yaml']);
+    // Once done it stays done: the next pass plans nothing for it.
+    expect(computeDroppedHandback(w.snapshot(), IMAGE)?.plan.action).toEqual({ type: 'Done' });
+    // The pivot of the others is untouched: its planner still has nothing to do.
+    expect(w.plan().action).toEqual({ type: 'Done' });
+  });
+
+  it('shows the hand-back over the status: phase Unpivoting, the step, Progressing', () => {
+    const w = new SimWorld();
+    runToCompletion(w);
+    w.proveAll();
+    w.cp = makeControlPlane({ components: ['cni', 'kube-proxy', 'etcd', 'kube-apiserver', 'kube-controller-manager'] });
+    const h = computeDroppedHandback(w.snapshot(), IMAGE);
+    if (h === undefined) throw new Error('expected a hand-back');
+    const s = computeHandbackStatus({ phase: 'SelfHosted', conditions: [] }, h, NOW);
+    expect(s.phase).toBe('Unpivoting');
+    expect(s.step).toBe('1/1 kube-scheduler');
+    expect(s.conditions?.find((c) => c.type === 'Progressing')).toMatchObject({ status: 'True', reason: 'Unpivoting' });
+  });
+
+  it('no component dropped: nothing to hand back', () => {
+    const w = new SimWorld();
+    runToCompletion(w);
+    expect(computeDroppedHandback(w.snapshot(), IMAGE)).toBeUndefined();
   });
 });

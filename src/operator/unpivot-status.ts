@@ -5,11 +5,58 @@
  */
 import { computeTimestamp, ConditionType, Reasons, setCondition, type ConditionInput } from '../api/conditions.js';
 import type { ComponentName, ComponentStatus, Condition, ControlPlaneStatus, Phase, Plan, PlanStep, StepState } from '../api/types.js';
-import type { DesiredState } from './desired.js';
-import { mirrorOf } from './pivot-plan.js';
+import { computeDesiredState, liveWorkload, type DesiredState } from './desired.js';
+import { computeWantedStates, mirrorOf } from './pivot-plan.js';
+import { parseAgentDesired } from '../api/agent.js';
+import { COMPONENTS } from '../api/types.js';
+import { computeRestoreSet } from './unpivot-desired.js';
+import { computeUnpivotPlan } from './unpivot-plan.js';
 import type { Snapshot } from './snapshot.js';
 import { computeComponentStatus, computeHealthConditions, computeStepSummary, lowestVersion } from './status.js';
 import { UNPIVOT_ORDER, type UnpivotAction, type UnpivotPlan } from './unpivot-plan.js';
+
+/** The hand-back of components dropped from spec.components (spec.mode SelfHosted). */
+export interface DroppedHandback {
+  readonly components: readonly ComponentName[];
+  readonly plan: UnpivotPlan;
+}
+
+/**
+ * Components dropped from spec.components after their pivot (a workload of theirs exists, or their
+ * hand-back has begun) and the unpivot plan for them alone; undefined when there are none.
+ */
+export function computeDroppedHandback(snap: Snapshot, image: string): DroppedHandback | undefined {
+  const spec = snap.controlPlane.spec;
+  const candidates = UNPIVOT_ORDER.filter((c) => !spec.components.includes(c));
+  if (candidates.length === 0) return undefined;
+  // The desired state of every component, so the dropped ones have their sources and manifests.
+  const all: Snapshot = { ...snap, controlPlane: { ...snap.controlPlane, spec: { ...spec, components: [...COMPONENTS] } } };
+  const desired = computeDesiredState(all, { image, atVersion: spec.version });
+  const want = computeWantedStates(all, parseAgentDesired);
+  const only = candidates.filter((name) => {
+    const c = desired.components.find((d) => d.name === name);
+    if (c === undefined) return false;
+    return liveWorkload(snap, c) !== undefined || snap.nodes.some((n) => ['Handback', 'Restored'].includes(want.get(n.name, c) ?? ''));
+  });
+  if (only.length === 0) return undefined;
+  const plan = computeUnpivotPlan({ snap: all, desired, restore: computeRestoreSet(all, desired, image), want, kubeadmConfig: undefined, only });
+  return { components: only, plan };
+}
+
+/** The pivot/rollout status with a running hand-back of dropped components shown over it. */
+export function computeHandbackStatus(status: ControlPlaneStatus, handback: DroppedHandback, now: Date): ControlPlaneStatus {
+  const a = handback.plan.action;
+  if (a.type === 'Done') return status;
+  const component = 'component' in a && a.component !== undefined ? a.component : handback.components[0];
+  const message = `handing ${handback.components.join(', ')} back to static pods (dropped from spec.components): ${describeUnpivotAction(a) ?? ''}`;
+  const conditionsIn: ConditionInput[] =
+    a.type === 'Blocked'
+      ? [{ type: ConditionType.Degraded, status: 'True', reason: Reasons.Degraded.StaticManifestCollision, message }]
+      : [{ type: ConditionType.Progressing, status: 'True', reason: Reasons.Progressing.Unpivoting, message }];
+  let conditions: Condition[] = status.conditions ?? [];
+  for (const c of conditionsIn) conditions = setCondition(conditions, status.observedGeneration === undefined ? c : { ...c, observedGeneration: status.observedGeneration }, now);
+  return { ...status, phase: a.type === 'Blocked' ? 'Degraded' : 'Unpivoting', ...(component === undefined ? {} : { step: `${a.type === 'Blocked' ? 'failed ' : ''}1/1 ${component}` }), conditions };
+}
 
 export interface UnpivotStatusInput {
   readonly snap: Snapshot;
