@@ -202,7 +202,7 @@ describe('tier node: golden path (pivot, a patch upgrade by editing spec.version
 
     // 4. The unpivot: one edit of spec.mode hands the control plane back to kubeadm's static pods
     // at the version that runs now (the upgraded one), and selfhost leaves nothing behind.
-    const ack2 = await startAckWriter(c.kc, namespace);
+    const ack2 = await startAckWriter(c.kc, namespace, 'acked-writes-unpivot');
     const prober2 = await startProber(c.kc, { hz: 10 });
     const unpivotStart = Date.now();
     const back = kubectl(['patch', 'controlplane', 'cluster', '--type=merge', '-p', JSON.stringify({ spec: { mode: 'StaticPods' } })]);

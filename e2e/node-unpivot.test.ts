@@ -5,6 +5,7 @@ import { load } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProber, summarize } from '../test/support/prober.js';
 import { createWorld } from '../test/support/world.js';
+import { waitFor } from '../test/support/wait.js';
 import { clients, k8sBin, nodeVersion, REPO, runCommand, runNodeScript, startEchoService, waitForBothEchoPods, type Clients } from './node.js';
 import { freshNodeForSelfhost, kubectl, logTail, make, readControlPlane, startAckWriter, superviseOperator, type ControlPlaneView, type SupervisedOperator } from './pivot.js';
 
@@ -94,11 +95,27 @@ describe('tier node: the unpivot (pivot → unpivot → pivot → unpivot, then 
       console.log(`unpivot e2e round ${round}: pivot ${((Date.now() - pivotStart) / 1000).toFixed(1)} s; ${summarize(pivotReport)}`);
       expect(pivoted.version).toBe(FROM);
 
-      // The unpivot.
-      const ack = await startAckWriter(c.kc, namespace);
+      if (round === 2) {
+        // One component alone: dropped from spec.components, the scheduler goes back to its static
+        // pod while the others stay self-hosted.
+        const others = ['cni', 'kube-proxy', 'etcd', 'kube-apiserver', 'kube-controller-manager'];
+        const drop = kubectl(['patch', 'controlplane', 'cluster', '--type=merge', '-p', JSON.stringify({ spec: { components: others } })]);
+        expect(drop.code, drop.out).toBe(0);
+        await waitFor('the scheduler handed back alone', async () => {
+          const gone = kubectl(['-n', 'kube-system', 'get', 'deployment', 'selfhost-kube-scheduler', '-o', 'name']).code !== 0;
+          const mirror = kubectl(['-n', 'kube-system', 'get', 'pod', '-l', 'component=kube-scheduler', '-o', 'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}']);
+          const manifest = existsSync('/etc/kubernetes/manifests/kube-scheduler.yaml') ? readFileSync('/etc/kubernetes/manifests/kube-scheduler.yaml', 'utf8') : '';
+          return gone && mirror.out.trim() === 'True' && manifest !== '' && !manifest.includes('permit-port-sharing') ? true : undefined;
+        }, { timeoutMs: 5 * 60_000, intervalMs: 2000 });
+        expect(kubectl(['-n', 'kube-system', 'get', 'daemonset', 'selfhost-kube-apiserver', '-o', 'name']).code).toBe(0);
+        await waitPhase(c, 'SelfHosted', supervised);
+      }
+
+      // The unpivot (round 2: the scheduler listed again, already static).
+      const ack = await startAckWriter(c.kc, namespace, `acked-writes-${round}`);
       const prober = await startProber(c.kc, { hz: 10 });
       const start = Date.now();
-      const edit = kubectl(['patch', 'controlplane', 'cluster', '--type=merge', '-p', JSON.stringify({ spec: { mode: 'StaticPods' } })]);
+      const edit = kubectl(['patch', 'controlplane', 'cluster', '--type=merge', '-p', JSON.stringify({ spec: { mode: 'StaticPods', components: ['cni', 'kube-proxy', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd'] } })]);
       expect(edit.code, edit.out).toBe(0);
       const back = await waitPhase(c, 'StaticPods', supervised);
       const report = await prober.stop();

@@ -147,9 +147,9 @@ export interface AckWriter {
   verify(): Promise<string[]>;
 }
 
-export async function startAckWriter(kc: KubeConfig, namespace: string): Promise<AckWriter> {
+/** `name`: the ConfigMap it writes (one per writer in a namespace). */
+export async function startAckWriter(kc: KubeConfig, namespace: string, name = 'acked-writes'): Promise<AckWriter> {
   const core = kc.makeApiClient(CoreV1Api);
-  const name = 'acked-writes';
   await core.createNamespacedConfigMap({ namespace, body: { metadata: { name }, data: { seq: '0' } } });
   let stopped = false;
   let acked = 0;
