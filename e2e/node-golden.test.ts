@@ -96,7 +96,7 @@ describe('tier node: golden path (pivot, a patch upgrade by editing spec.version
     await runNodeScript('up', [nodeVersion()]);
   });
 
-  it(`pivots at ${FROM}, upgrades to ${TO} with one edit, survives a cold reboot, unpivots to kubeadm's static pods at ${TO}, loses nothing`, async () => {
+  it(`pivots at ${FROM}, upgrades to ${TO} with one edit, survives a cold reboot, unpivots to kubeadm's static pods at ${TO}, loses nothing`, { timeout: 25 * 60_000 }, async () => {
     const namespace = `e2e-golden-${randomBytes(3).toString('hex')}`;
     const world = await createWorld(c.kc);
     const ip = await startEchoService(c, namespace);

@@ -70,7 +70,7 @@ describe('tier node: the unpivot (pivot → unpivot → pivot → unpivot, then 
     await runNodeScript('up', [nodeVersion()]);
   });
 
-  it(`hands the control plane back twice at ${FROM}, then kubeadm upgrades it to ${TO}`, async () => {
+  it(`hands the control plane back twice at ${FROM}, then kubeadm upgrades it to ${TO}`, { timeout: 45 * 60_000 }, async () => {
     const namespace = `e2e-unpivot-${randomBytes(3).toString('hex')}`;
     const world = await createWorld(c.kc);
     const ip = await startEchoService(c, namespace);
