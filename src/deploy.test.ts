@@ -123,7 +123,7 @@ describe('deploy/ manifests', () => {
         ),
         ...['get', 'list', 'watch', 'delete'].map((v) => `${v} core/pods@kube-system`),
         ...['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'].map((v) => `${v} core/configmaps@kube-system`),
-        ...['get', 'create', 'patch'].map((v) => `${v} batch/jobs@kube-system`),
+        ...['get', 'create', 'patch', 'delete'].map((v) => `${v} batch/jobs@kube-system`),
         'create coordination.k8s.io/leases@kube-system',
         ...['get', 'update', 'patch'].map((v) => `${v} coordination.k8s.io/leases[selfhost]@kube-system`),
         ...['create', 'patch'].map((v) => `${v} events.k8s.io/events@default`),

@@ -353,6 +353,11 @@ async function actUnpivot(deps: ReconcileDeps, action: UnpivotAction, signal: Ab
         signal,
       );
       return;
+    case 'DeleteJobs':
+      for (const n of action.names) {
+        await deps.client.delete(`/apis/batch/v1/namespaces/${SYSTEM_NAMESPACE}/jobs/${n}`, { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background' }, signal);
+      }
+      return;
     case 'DeleteConfigMaps':
       for (const n of action.names) await deps.client.delete(`/api/v1/namespaces/${SYSTEM_NAMESPACE}/configmaps/${n}`, undefined, signal);
       return;

@@ -14,6 +14,8 @@ function summary(a: UnpivotAction): string {
       return `delete ${a.kind}/${a.name}`;
     case 'UpdateKubeadmConfig':
       return `kubeadm-config: ${a.changes.join(', ')}`;
+    case 'DeleteJobs':
+      return `delete jobs ${a.names.join(', ')}`;
     case 'DeleteConfigMaps':
       return `delete configmaps ${a.names.join(', ')}`;
     case 'Wait':
@@ -42,16 +44,13 @@ const EXPECTED = [
   `write: hand etcd back on ${NODE}: write its static pod beside the self-hosted one`,
   'delete pod etcd',
   'delete DaemonSet/selfhost-etcd',
-  `write: write etcd's static pod on ${NODE} in kubeadm's form`,
   `write: hand kube-apiserver back on ${NODE}: write its static pod beside the self-hosted one`,
   'delete DaemonSet/selfhost-kube-apiserver',
-  `write: write kube-apiserver's static pod on ${NODE} in kubeadm's form`,
   `write: hand kube-controller-manager back on ${NODE}: write its static pod beside the self-hosted one`,
   'delete Deployment/selfhost-kube-controller-manager',
-  `write: write kube-controller-manager's static pod on ${NODE} in kubeadm's form`,
   `write: hand kube-scheduler back on ${NODE}: write its static pod beside the self-hosted one`,
   'delete Deployment/selfhost-kube-scheduler',
-  `write: write kube-scheduler's static pod on ${NODE} in kubeadm's form`,
+  `write: write the static pods of etcd, kube-apiserver, kube-controller-manager, kube-scheduler on ${NODE} in kubeadm's form (they restart together)`,
   `write: release ${NODE}: nothing there is self-hosted any more (the agent removes its backups)`,
   'delete DaemonSet/selfhost-agent',
   'delete configmaps selfhost-agent-cp1, selfhost-revisions',
@@ -59,7 +58,7 @@ const EXPECTED = [
 ];
 
 describe('computeUnpivotPlan: the whole unpivot against the simulator', () => {
-  it('goes etcd → apiserver → controller-manager → scheduler, each: hand-back, workload gone, kubeadm form; then clean-up', () => {
+  it('goes etcd → apiserver → controller-manager → scheduler, each: hand-back, workload gone; then all into kubeadm form at once; then clean-up', () => {
     const w = pivotedThenUnpivot();
     // Checkpoints are cleared by the first write; the simulated agent then reports none.
     const actions = runUnpivotToCompletion(w).map(summary);
@@ -91,6 +90,13 @@ describe('computeUnpivotPlan: the whole unpivot against the simulator', () => {
       expect(w.unpivot().action).toEqual(step);
       w.applyUnpivot(step);
     }
+  });
+
+  it("deletes the pre-upgrade snapshot Jobs with the rest (their files stay on the node)", () => {
+    const w = pivotedThenUnpivot();
+    w.snapshotPods = [{ metadata: { name: 'selfhost-etcd-snapshot-abc-x1', namespace: 'kube-system', labels: { 'selfhost.dev/component': 'etcd-snapshot', 'batch.kubernetes.io/job-name': 'selfhost-etcd-snapshot-abc' } }, spec: { nodeName: NODE }, status: { phase: 'Succeeded' } }];
+    const actions = runUnpivotToCompletion(w).map(summary);
+    expect(actions.slice(-3)).toEqual(['delete jobs selfhost-etcd-snapshot-abc', 'delete configmaps selfhost-agent-cp1, selfhost-revisions', 'Done']);
   });
 
   it('is Done and finished once nothing of selfhost is left', () => {

@@ -14,8 +14,8 @@
  *       pod is deleted (the DaemonSet's replacement waits in its own gate: the manifest is back),
  *       the gate opens and the static etcd continues on the same data dir;
  *  2. the workload is deleted (its pods were serving beside, or waiting behind, the static ones);
- *  3. per node, the restored manifest replaces the hand-back variant (one restart into kubeadm's
- *     form: no port sharing, no gate);
+ *  3. per node, one write turns every hand-back variant into the restored manifest (kubeadm's
+ *     form: no port sharing, no gate): the kubelet restarts them together, one gap for all;
  *  4. kube-system/kubeadm-config is brought in line with what runs (kubeadm-config.ts);
  *  5. the agents release their nodes (backups removed) and the agent DaemonSet and selfhost's
  *     ConfigMaps are deleted. kube-proxy and the CNI stay DaemonSets (that is how kubeadm runs them).
@@ -39,7 +39,7 @@ import {
   mirrorOf,
   type WantedStates,
 } from './pivot-plan.js';
-import { metaOf, workloadKey, type PodView, type Snapshot } from './snapshot.js';
+import { labelsOf, metaOf, workloadKey, type PodView, type Snapshot } from './snapshot.js';
 import type { NodeRestore, RestoreSet } from './unpivot-desired.js';
 
 /** The components the unpivot hands back, in its order (the pivot's, reversed). */
@@ -50,6 +50,7 @@ export type UnpivotAction =
   | { readonly type: 'DeletePod'; readonly component: ComponentName; readonly node: string; readonly pod: string }
   | { readonly type: 'DeleteWorkload'; readonly component?: ComponentName; readonly kind: 'DaemonSet' | 'Deployment'; readonly name: string }
   | { readonly type: 'UpdateKubeadmConfig'; readonly text: string; readonly changes: readonly string[] }
+  | { readonly type: 'DeleteJobs'; readonly names: readonly string[] }
   | { readonly type: 'DeleteConfigMaps'; readonly names: readonly string[] }
   | { readonly type: 'Wait'; readonly component?: ComponentName; readonly reason: string }
   | { readonly type: 'Blocked'; readonly component?: ComponentName; readonly reason: string }
@@ -131,9 +132,9 @@ function isComponentHandedBack(input: UnpivotInput, c: DesiredComponent): boolea
   });
 }
 
-/** The node's desired.json with this component's manifest entry set to a hand-back state. */
-function withManifest(snap: Snapshot, node: string, c: DesiredComponent, r: NodeRestore, state: 'Handback' | 'Restored'): string {
-  const current = computeCurrentAgentDesired(snap.agents.get(node)?.desiredText, parseAgentDesired);
+/** A node's desired.json text with this component's manifest entry set to a hand-back state. */
+function withManifest(currentText: string | undefined, node: string, c: DesiredComponent, r: NodeRestore, state: 'Handback' | 'Restored'): string {
+  const current = computeCurrentAgentDesired(currentText, parseAgentDesired);
   const s = c.staticByNode?.get(node) ?? c.static;
   const entry: DesiredManifest = {
     path: r.path,
@@ -175,7 +176,7 @@ function computeComponentAction(input: UnpivotInput, c: DesiredComponent, gated:
     }
     if (kind !== 'Handback') {
       if (want.get(node, c) === 'Handback') return { type: 'Wait', component, reason: `the node agent on ${node} is writing ${r.path}` };
-      return gated({ type: 'WriteAgentDesired', node, component, text: withManifest(snap, node, c, r, 'Handback'), why: `hand ${component} back on ${node}: write its static pod beside the self-hosted one` });
+      return gated({ type: 'WriteAgentDesired', node, component, text: withManifest(snap.agents.get(node)?.desiredText, node, c, r, 'Handback'), why: `hand ${component} back on ${node}: write its static pod beside the self-hosted one` });
     }
     const mirror = mirrorOf(snap, component, node);
     if (component === 'etcd') {
@@ -197,20 +198,44 @@ function computeComponentAction(input: UnpivotInput, c: DesiredComponent, gated:
   if (live !== undefined) return gated({ type: 'DeleteWorkload', component, kind: c.kind, name: c.workloadName });
   const left = snap.nodes.flatMap((n) => selfPodsOn(snap, component, n.name));
   if (left.length > 0) return { type: 'Wait', component, reason: `waiting for the self-hosted ${component} pods to go (${left.map((p) => p.name).join(', ')})` };
-  // 3. kubeadm's form: the restored manifest replaces the hand-back variant, one node at a time.
+  return undefined;
+}
+
+/**
+ * 3. kubeadm's form: on each node, one write turns every hand-back variant into the restored
+ * manifest, so the kubelet restarts them together: one gap instead of one per component. Why
+ * together: a static pod restarted alone while the apiserver is up and etcd is not (etcd's own
+ * restart) blocks the kubelet on the mirror pod for up to a minute (requests to an apiserver
+ * without etcd hang); restarted with the apiserver, those requests are refused at once.
+ */
+function computeRestoreAction(input: UnpivotInput, ordered: readonly DesiredComponent[], gated: Gate): UnpivotAction | undefined {
+  const { snap, want } = input;
   for (const n of snap.nodes) {
     const node = n.name;
-    const r = perNode?.get(node);
-    if (r === undefined) continue;
-    if (kinds.get(node) === 'Handback') {
-      if (want.get(node, c) === 'Restored') return { type: 'Wait', component, reason: `the node agent on ${node} is writing ${r.path}` };
-      return gated({ type: 'WriteAgentDesired', node, component, text: withManifest(snap, node, c, r, 'Restored'), why: `write ${component}'s static pod on ${node} in kubeadm's form` });
+    const pending = ordered.flatMap((c) => {
+      const r = input.restore.byComponent.get(c.name)?.get(node);
+      return r !== undefined && fileKindOf(snap, node, c, r) === 'Handback' ? [{ c, r }] : [];
+    });
+    if (pending.length > 0) {
+      const first = pending[0]?.c.name;
+      if (pending.every(({ c }) => want.get(node, c) === 'Restored')) return { type: 'Wait', ...(first === undefined ? {} : { component: first }), reason: `the node agent on ${node} is writing the restored manifests` };
+      let text = snap.agents.get(node)?.desiredText;
+      for (const { c, r } of pending) text = withManifest(text, node, c, r, 'Restored');
+      const names = pending.map(({ c }) => c.name).join(', ');
+      return gated({ type: 'WriteAgentDesired', node, ...(first === undefined ? {} : { component: first }), text: text ?? '', why: `write the static pods of ${names} on ${node} in kubeadm's form (they restart together)` });
     }
-    if (!isRestoredMirrorReady(snap, component, node)) {
-      return { type: 'Wait', component, reason: `waiting for the static ${component} on ${node} to restart in kubeadm's form` };
+    for (const c of ordered) {
+      if (isNeverPivoted(input, c)) continue;
+      if (!isRestoredMirrorReady(snap, c.name, node)) return { type: 'Wait', component: c.name, reason: `waiting for the static ${c.name} on ${node} to restart in kubeadm's form` };
     }
   }
   return undefined;
+}
+
+/** Names of selfhost's etcd snapshot Jobs, from their pods (until their TTL removes them). */
+function snapshotJobs(snap: Snapshot): string[] {
+  const names = snap.snapshotPods.map((p) => labelsOf(p)['batch.kubernetes.io/job-name'] ?? labelsOf(p)['job-name']).filter((n): n is string => n !== undefined);
+  return [...new Set(names)].sort();
 }
 
 function isDeleting(obj: JsonObject): boolean {
@@ -270,12 +295,13 @@ function computeComponentsAction(input: UnpivotInput, ordered: readonly DesiredC
     }
     if (onDisk.length > 0) return { type: 'Wait', reason: `the node agent on ${n.name} is removing the checkpoint(s) of ${onDisk.map((k) => k.component).join(', ')}` };
   }
-  // 1-3. each component.
+  // 1-2. each component.
   for (const c of ordered) {
     const action = computeComponentAction(input, c, gated);
     if (action !== undefined) return action;
   }
-  return undefined;
+  // 3. all of them into kubeadm's form at once.
+  return computeRestoreAction(input, ordered, gated);
 }
 
 export function computeUnpivotPlan(input: UnpivotInput): UnpivotPlan {
@@ -286,7 +312,8 @@ export function computeUnpivotPlan(input: UnpivotInput): UnpivotPlan {
   const started = new Set(
     ordered.filter((c) => done.has(c.name) || snap.nodes.some((n) => ['Handback', 'Restored'].includes(input.want.get(n.name, c) ?? ''))).map((c) => c.name),
   );
-  const finished = input.only === undefined && remainingWorkloads(snap).length === 0 && snap.configMapNames.length === 0 && !snap.pods.some((p) => p.agent);
+  const finished =
+    input.only === undefined && remainingWorkloads(snap).length === 0 && snap.configMapNames.length === 0 && !snap.pods.some((p) => p.agent) && snapshotJobs(snap).length === 0;
   const plan = (action: UnpivotAction): UnpivotPlan => ({ action, done, started, finished });
   if (finished) return plan({ type: 'Done' });
   if (input.only !== undefined) return plan(computeComponentsAction(input, ordered, started) ?? { type: 'Done' });
@@ -319,5 +346,8 @@ export function computeUnpivotPlan(input: UnpivotInput): UnpivotPlan {
   if (agentSet !== undefined && isDeleting(agentSet)) return plan({ type: 'Wait', reason: `waiting for DaemonSet ${AGENT_NAME} and its pods to go` });
   if (agentSet !== undefined) return plan({ type: 'DeleteWorkload', kind: 'DaemonSet', name: AGENT_NAME });
   if (snap.pods.some((p) => p.agent)) return plan({ type: 'Wait', reason: 'waiting for the node agent pods to go' });
+  // The pre-upgrade snapshot Jobs (their files stay on the node: docs/etcd-snapshot.md).
+  const jobs = snapshotJobs(snap);
+  if (jobs.length > 0) return plan({ type: 'DeleteJobs', names: jobs });
   return plan({ type: 'DeleteConfigMaps', names: snap.configMapNames });
 }

@@ -92,7 +92,7 @@ describe('computeDroppedHandback: one component handed back alone', () => {
     expect(taken).toEqual([
       'hand kube-scheduler back on cp1: write its static pod beside the self-hosted one',
       'delete selfhost-kube-scheduler',
-      "write kube-scheduler's static pod on cp1 in kubeadm's form",
+      "write the static pods of kube-scheduler on cp1 in kubeadm's form (they restart together)",
     ]);
     expect([...w.workloads.keys()]).toEqual(expect.arrayContaining(['DaemonSet/selfhost-etcd', 'DaemonSet/selfhost-kube-apiserver', 'Deployment/selfhost-kube-controller-manager', 'DaemonSet/selfhost-agent']));
     expect(w.workloads.has('Deployment/selfhost-kube-scheduler')).toBe(false);

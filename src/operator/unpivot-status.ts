@@ -77,6 +77,8 @@ export function describeUnpivotAction(a: UnpivotAction): string | undefined {
       return `deleting ${a.kind} ${a.name}`;
     case 'UpdateKubeadmConfig':
       return `updating kube-system/kubeadm-config: ${a.changes.join(', ')}`;
+    case 'DeleteJobs':
+      return `deleting the etcd snapshot Jobs ${a.names.join(', ')} (the snapshot files stay on the node)`;
     case 'DeleteConfigMaps':
       return `deleting selfhost's ConfigMaps ${a.names.join(', ')}`;
     case 'Wait':

@@ -278,6 +278,9 @@ export class SimWorld {
       case 'UpdateKubeadmConfig':
         this.kubeadmConfig = { ...(this.kubeadmConfig ?? {}), data: { ClusterConfiguration: action.text } };
         return;
+      case 'DeleteJobs':
+        this.snapshotPods = [];
+        return;
       case 'DeleteConfigMaps':
         this.agentConfigMap = false;
         this.desiredText = undefined;
