@@ -70,7 +70,7 @@ UPGRADE_FROM := $(shell source hack/versions.sh && echo $$UPGRADE_FROM)
 e2e-node-golden: setup build node-deps node-bins image ## `make test`'s tier-node part: the smoke test, then the golden path (pivot at UPGRADE_FROM, patch upgrade to VERSION, a cold reboot, the unpivot).
 	$(MAKE) -s node-bins VERSION=$(UPGRADE_FROM)
 	@mkdir -p $(E2E_RESULTS)
-	SELFHOST_UPGRADE_FROM=$(UPGRADE_FROM) SELFHOST_UPGRADE_TO=$(VERSION) SELFHOST_GOLDEN_LAST=1 \
+	SELFHOST_UPGRADE_FROM=$(UPGRADE_FROM) SELFHOST_UPGRADE_TO=$(VERSION) \
 	npx vitest run --project e2e e2e/node-smoke.test.ts e2e/node-golden.test.ts \
 	  --reporter=default --reporter=json --outputFile.json=$(E2E_RESULTS)/e2e-golden.json
 
