@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { load } from 'js-yaml';
 import path from 'node:path';
@@ -20,6 +20,7 @@ import {
   type ControlPlaneView,
   type SupervisedOperator,
 } from './pivot.js';
+import { expectNothingOfSelfhostLeft } from './unpivot.js';
 
 /**
  * The golden path `make test` runs, as a user would: a kubeadm cluster at the previous patch,
@@ -217,20 +218,10 @@ describe('tier node: golden path (pivot, a patch upgrade by editing spec.version
     );
     const waitedStatic = kubectl(['wait', '--for=condition=Ready', 'controlplane/cluster', '--timeout=60s']);
     expect(waitedStatic.code, waitedStatic.out).toBe(0);
-    // kubeadm's static pods at the upgraded version run the control plane; no workload of selfhost is left.
-    const leftover = kubectl(['-n', 'kube-system', 'get', 'daemonsets,deployments,configmaps,jobs', '-o', 'name']);
-    expect(leftover.out.split('\n').filter((n) => /selfhost-(agent|etcd|kube-|revisions)/.test(n))).toEqual([]);
-    for (const component of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler']) {
-      const manifest = readFileSync(`/etc/kubernetes/manifests/${component}.yaml`, 'utf8');
-      expect(manifest, component).not.toMatch(/selfhost-gate|permit-port-sharing|selfhost\.dev/);
-      if (component !== 'etcd') expect(manifest).toContain(`/${component}:${TO}`);
-    }
+    // kubeadm's static pods at the upgraded version run the control plane; nothing of selfhost is left.
+    expectNothingOfSelfhostLeft(TO);
     const kubeadmConfig = kubectl(['-n', 'kube-system', 'get', 'configmap', 'kubeadm-config', '-o', 'jsonpath={.data.ClusterConfiguration}']);
     expect(kubeadmConfig.out).toMatch(new RegExp(`kubernetesVersion: ${TO.replaceAll('.', '\\.')}`));
-    // Nothing of selfhost on the node but what docs/design.md lists (the etcd snapshots).
-    const listing = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir) : []);
-    expect(listing('/etc/kubernetes/manifests').sort()).toEqual(['etcd.yaml', 'kube-apiserver.yaml', 'kube-controller-manager.yaml', 'kube-scheduler.yaml']);
-    expect({ backups: listing('/etc/kubernetes/selfhost/backup'), bin: listing('/etc/kubernetes/selfhost/bin') }).toEqual({ backups: [], bin: [] });
     expect(await ack2.verify()).toEqual([]);
     await world.expectIntact();
     expect((await askService(ip, 20)).size).toBe(2);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { load } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { createWorld } from '../test/support/world.js';
 import { waitFor } from '../test/support/wait.js';
 import { clients, k8sBin, nodeVersion, REPO, runCommand, runNodeScript, startEchoService, waitForBothEchoPods, type Clients } from './node.js';
 import { freshNodeForSelfhost, kubectl, logTail, make, readControlPlane, startAckWriter, superviseOperator, type ControlPlaneView, type SupervisedOperator } from './pivot.js';
+import { expectNothingOfSelfhostLeft, STATIC_COMPONENTS } from './unpivot.js';
 
 /**
  * The unpivot on tier node (issue "Undo the pivot"): pivot → unpivot → pivot → unpivot of one
@@ -19,7 +20,6 @@ import { freshNodeForSelfhost, kubectl, logTail, make, readControlPlane, startAc
 const FROM = process.env.SELFHOST_UPGRADE_FROM ?? 'v1.37.1';
 const TO = process.env.SELFHOST_UPGRADE_TO ?? 'v1.37.2';
 const SAMPLE = path.join(REPO, 'deploy', 'samples', 'controlplane.yaml');
-const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
 
 interface View extends ControlPlaneView {
   version?: string;
@@ -37,20 +37,6 @@ async function waitPhase(c: Clients, phase: string, op: SupervisedOperator, time
     await new Promise((r) => setTimeout(r, 2000));
   }
   throw new Error(`phase ${phase} and Ready not reached; last: ${JSON.stringify(last)}\noperator log:\n${logTail(op.current().log, 80)}`);
-}
-
-/** Nothing of selfhost in the cluster or on the node beyond what docs/design.md lists. */
-function expectNothingLeft(version: string): void {
-  const leftover = kubectl(['-n', 'kube-system', 'get', 'daemonsets,deployments,configmaps,jobs', '-o', 'name']);
-  expect(leftover.out.split('\n').filter((n) => /selfhost-(agent|etcd|kube-|revisions)/.test(n))).toEqual([]);
-  const listing = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir) : []);
-  expect(listing('/etc/kubernetes/manifests').sort()).toEqual(COMPONENTS.map((c) => `${c}.yaml`));
-  expect({ backups: listing('/etc/kubernetes/selfhost/backup'), bin: listing('/etc/kubernetes/selfhost/bin') }).toEqual({ backups: [], bin: [] });
-  for (const component of COMPONENTS) {
-    const manifest = readFileSync(`/etc/kubernetes/manifests/${component}.yaml`, 'utf8');
-    expect(manifest, component).not.toMatch(/selfhost-gate|permit-port-sharing|selfhost\.dev/);
-    if (component !== 'etcd') expect(manifest).toContain(`/${component}:${version}`);
-  }
 }
 
 describe('tier node: the unpivot (pivot → unpivot → pivot → unpivot, then kubeadm upgrades)', () => {
@@ -121,10 +107,10 @@ describe('tier node: the unpivot (pivot → unpivot → pivot → unpivot, then 
       const report = await prober.stop();
       const writes = await ack.stop();
       console.log(`unpivot e2e round ${round}: unpivot ${((Date.now() - start) / 1000).toFixed(1)} s; ${summarize(report)}; acknowledged writes ${writes.acked}, failed ${writes.failed}`);
-      expect(back.plan?.steps.map((s) => `${s.action ?? ''} ${s.component} ${s.state}`)).toEqual(COMPONENTS.map((x) => `Unpivot ${x} Succeeded`));
+      expect(back.plan?.steps.map((s) => `${s.action ?? ''} ${s.component} ${s.state}`)).toEqual(STATIC_COMPONENTS.map((x) => `Unpivot ${x} Succeeded`));
       const waited = kubectl(['wait', '--for=condition=Ready', 'controlplane/cluster', '--timeout=60s']);
       expect(waited.code, waited.out).toBe(0);
-      expectNothingLeft(FROM);
+      expectNothingOfSelfhostLeft(FROM);
       expect(await ack.verify()).toEqual([]);
       await world.expectIntact();
       await waitForBothEchoPods(ip, 120_000);
@@ -140,7 +126,7 @@ describe('tier node: the unpivot (pivot → unpivot → pivot → unpivot, then 
     expect(apply.code, apply.out.slice(-3000)).toBe(0);
     const version = kubectl(['version', '-o', 'json']);
     expect(JSON.parse(version.out.slice(version.out.indexOf('{'))) as { serverVersion?: { gitVersion?: string } }).toMatchObject({ serverVersion: { gitVersion: TO } });
-    for (const component of COMPONENTS.filter((x) => x !== 'etcd')) {
+    for (const component of STATIC_COMPONENTS.filter((x) => x !== 'etcd')) {
       expect(readFileSync(`/etc/kubernetes/manifests/${component}.yaml`, 'utf8')).toContain(`/${component}:${TO}`);
     }
     await world.expectIntact();

@@ -28,7 +28,7 @@ import { mapMainFlags } from './container.js';
 import { sourceVersionOf } from './index.js';
 import { applyFlagChanges } from './mutators/flag-changes.js';
 import { addStaticHandbackGate } from './mutators/handover-gate.js';
-import { HOST_IP, NODE_NAME } from './mutators/identity.js';
+import { fillNodeIdentity } from './mutators/identity.js';
 import { retargetImage } from './mutators/image.js';
 import { applyExtraArgs, applyResources } from './mutators/overrides.js';
 import { sortFlags } from './mutators/sort.js';
@@ -43,15 +43,7 @@ export const RESTORE_STEPS: readonly Mutator[] = [retargetImage, applyFlagChange
 
 /** An override may name $(HOST_IP) or $(NODE_NAME); a static pod has no such variables. */
 function substituteNodeIdentity(template: V1PodTemplateSpec, ctx: MutationContext): V1PodTemplateSpec {
-  const { name, ip } = ctx.node;
-  const put = (v: string | undefined): string | undefined => {
-    if (v === undefined) return v;
-    let out = v;
-    if (name !== undefined) out = out.split(`$(${NODE_NAME})`).join(name);
-    if (ip !== undefined) out = out.split(`$(${HOST_IP})`).join(ip);
-    return out;
-  };
-  return mapMainFlags(template, ctx, (flags) => flags.map((f) => ({ ...f, value: put(f.value) })));
+  return mapMainFlags(template, ctx, (flags) => flags.map((f) => ({ ...f, value: f.value === undefined ? undefined : fillNodeIdentity(f.value, ctx.node) })));
 }
 
 export interface RestoreInput {

@@ -26,7 +26,7 @@ import { ANNOTATION_TEMPLATE_HASH, LABEL_MANAGED_BY, LABEL_VERSION, MANAGED_BY_V
 import type { Revision } from '../api/revisions.js';
 import type { ComponentName } from '../api/types.js';
 import { GATE_EXEC_PATH, GATE_EXEC_VOLUME, GATE_VOLUME } from '../convert/mutators/handover-gate.js';
-import { HOST_IP, NODE_NAME } from '../convert/mutators/identity.js';
+import { fillNodeIdentity, HOST_IP, NODE_NAME } from '../convert/mutators/identity.js';
 import { rec } from './snapshot.js';
 
 export const CHECKPOINT_NAME_PREFIX = 'selfhost-checkpoint-';
@@ -67,12 +67,6 @@ function omit<T extends object, K extends keyof T>(obj: T, keys: readonly K[]): 
   return out;
 }
 
-function substitute(arg: string, node: CheckpointNode): string {
-  let out = arg.split(`$(${NODE_NAME})`).join(node.name);
-  if (node.ip !== undefined) out = out.split(`$(${HOST_IP})`).join(node.ip);
-  return out;
-}
-
 /** The static pod manifest text of a component's checkpoint on a node (deterministic). */
 export function computeDesiredCheckpointPod(component: ComponentName, revision: Revision, node: CheckpointNode): string {
   const template = rec(rec(revision.object['spec'])['template']);
@@ -89,7 +83,7 @@ export function computeDesiredCheckpointPod(component: ComponentName, revision: 
     `--state=${activePath(DEFAULT_CHECKPOINT_RUN_DIR, component)}`,
     ...ports.map((p) => `--port=${p}`),
     '--',
-    ...command.map((a) => substitute(a, node)),
+    ...command.map((a) => fillNodeIdentity(a, node)),
   ];
   // What a checkpoint drops (step 1): probes, resources, ports, and args (folded into command).
   const kept = omit(main, ['args', 'livenessProbe', 'readinessProbe', 'startupProbe', 'resources', 'ports', 'env']);

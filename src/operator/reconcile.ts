@@ -40,8 +40,8 @@ import type { CheckpointStatus, ComponentName, LastUpgrade } from '../api/types.
 import { computeCheckpointPlan, type CheckpointPlan } from './checkpoint-plan.js';
 import { CLUSTER_CONFIGURATION_KEY, KUBEADM_CONFIG_PATH } from './kubeadm-config.js';
 import { computeRestoreSet } from './unpivot-desired.js';
-import { computeUnpivotPlan, type UnpivotAction } from './unpivot-plan.js';
-import { computeDroppedHandback, computeHandbackStatus, computeUnpivotStatus, describeUnpivotAction } from './unpivot-status.js';
+import { computeDroppedHandback, computeUnpivotPlan, type UnpivotAction } from './unpivot-plan.js';
+import { computeHandbackStatus, computeUnpivotStatus, describeUnpivotAction } from './unpivot-status.js';
 
 export interface EventInput {
   type: 'Normal' | 'Warning';
@@ -327,9 +327,9 @@ async function writeStatus(deps: ReconcileDeps, name: string, snap: Snapshot, st
   return true;
 }
 
-/** kube-system/kubeadm-config, or undefined when the cluster has none (not made by kubeadm). */
-async function readKubeadmConfig(deps: ReconcileDeps, signal: AbortSignal): Promise<JsonObject | undefined> {
-  return deps.client.get(KUBEADM_CONFIG_PATH, signal);
+/** kube-system/kubeadm-config, or null when the cluster has none (not made by kubeadm). */
+async function readKubeadmConfig(deps: ReconcileDeps, signal: AbortSignal): Promise<JsonObject | null> {
+  return (await deps.client.get(KUBEADM_CONFIG_PATH, signal)) ?? null;
 }
 
 async function actUnpivot(deps: ReconcileDeps, action: UnpivotAction, signal: AbortSignal): Promise<void> {
@@ -361,6 +361,7 @@ async function actUnpivot(deps: ReconcileDeps, action: UnpivotAction, signal: Ab
     case 'DeleteConfigMaps':
       for (const n of action.names) await deps.client.delete(`/api/v1/namespaces/${SYSTEM_NAMESPACE}/configmaps/${n}`, undefined, signal);
       return;
+    case 'ReadKubeadmConfig':
     case 'Wait':
     case 'Blocked':
     case 'Done':
@@ -375,11 +376,12 @@ async function reconcileUnpivot(deps: ReconcileDeps, name: string, snap: Snapsho
   const desired = computeDesiredState(snap, { image: deps.image, atVersion: spec.version });
   const want = computeWantedStates(snap, parseAgentDesired);
   const restore = computeRestoreSet(snap, desired, deps.image);
-  const kubeadmConfig = await readKubeadmConfig(deps, signal);
-  const unpivot = computeUnpivotPlan({ snap, desired, restore, want, kubeadmConfig });
+  const input = { snap, desired, restore, want };
+  let unpivot = computeUnpivotPlan(input);
+  if (unpivot.action.type === 'ReadKubeadmConfig') unpivot = computeUnpivotPlan({ ...input, kubeadmConfig: await readKubeadmConfig(deps, signal) });
   const what = describeUnpivotAction(unpivot.action) ?? 'nothing to do';
   logger.debug({ action: unpivot.action.type, what }, 'planned');
-  const acts = unpivot.action.type !== 'Wait' && unpivot.action.type !== 'Done' && unpivot.action.type !== 'Blocked';
+  const acts = !['Wait', 'Done', 'Blocked', 'ReadKubeadmConfig'].includes(unpivot.action.type);
   if (acts && !spec.paused) {
     logger.info({ action: unpivot.action.type, what }, 'acting');
     await actUnpivot(deps, unpivot.action, signal);

@@ -2,7 +2,12 @@ import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import type { ControlPlaneSpec } from '../api/types.js';
 import { makeControlPlane, NODE, runToCompletion, runUnpivotToCompletion, SimWorld } from './testdata/world.js';
-import type { UnpivotAction } from './unpivot-plan.js';
+import { parseAgentDesired } from '../api/agent.js';
+import { computeDesiredState } from './desired.js';
+import { computeWantedStates } from './pivot-plan.js';
+import { IMAGE } from './testdata/world.js';
+import { computeRestoreSet } from './unpivot-desired.js';
+import { computeUnpivotPlan, type UnpivotAction } from './unpivot-plan.js';
 
 function summary(a: UnpivotAction): string {
   switch (a.type) {
@@ -21,8 +26,9 @@ function summary(a: UnpivotAction): string {
     case 'Wait':
     case 'Blocked':
       return `${a.type}: ${a.reason}`;
+    case 'ReadKubeadmConfig':
     case 'Done':
-      return 'Done';
+      return a.type;
   }
 }
 
@@ -97,6 +103,26 @@ describe('computeUnpivotPlan: the whole unpivot against the simulator', () => {
     w.snapshotPods = [{ metadata: { name: 'selfhost-etcd-snapshot-abc-x1', namespace: 'kube-system', labels: { 'selfhost.dev/component': 'etcd-snapshot', 'batch.kubernetes.io/job-name': 'selfhost-etcd-snapshot-abc' } }, spec: { nodeName: NODE }, status: { phase: 'Succeeded' } }];
     const actions = runUnpivotToCompletion(w).map(summary);
     expect(actions.slice(-3)).toEqual(['delete jobs selfhost-etcd-snapshot-abc', 'delete configmaps selfhost-agent-cp1, selfhost-revisions', 'Done']);
+  });
+
+  it('asks for kubeadm-config only once every component is handed back (no read on the passes before)', () => {
+    const w = pivotedThenUnpivot();
+    const snapAt = () => {
+      const snap = w.snapshot();
+      const desired = computeDesiredState(snap, { image: IMAGE, atVersion: snap.controlPlane.spec.version });
+      return computeUnpivotPlan({ snap, desired, restore: computeRestoreSet(snap, desired, IMAGE), want: computeWantedStates(snap, parseAgentDesired) }).action;
+    };
+    const asked: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const unread = snapAt();
+      asked.push(unread.type);
+      const { action } = w.unpivot();
+      if (action.type === 'Done') break;
+      w.applyUnpivot(action);
+    }
+    // Every pass before step 4 plans without it; step 4 asks for it exactly there.
+    expect(asked.indexOf('ReadKubeadmConfig')).toBe(EXPECTED.indexOf(`write: release ${NODE}: nothing there is self-hosted any more (the agent removes its backups)`));
+    expect(asked.filter((t) => t === 'ReadKubeadmConfig')).toHaveLength(1);
   });
 
   it('is Done and finished once nothing of selfhost is left', () => {

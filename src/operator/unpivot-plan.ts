@@ -22,16 +22,17 @@
  */
 import { formatAgentDesired, parseAgentDesired, type AgentDesired, type DesiredManifest } from '../api/agent.js';
 import { AGENT_NAME } from './agent-daemonset.js';
-import type { ComponentName } from '../api/types.js';
+import { COMPONENTS, type ComponentName } from '../api/types.js';
 import { formatRefusal } from '../convert/index.js';
 import { GATE_EXEC_PATH } from '../convert/mutators/handover-gate.js';
 import { WORKLOAD_SHAPES, workloadName } from '../convert/build.js';
 import type { JsonObject } from '../kube/client.js';
-import { liveWorkload, type DesiredComponent, type DesiredState } from './desired.js';
+import { computeDesiredState, liveWorkload, type DesiredComponent, type DesiredState } from './desired.js';
 import { computeKubeadmConfigUpdate, type KubeadmConfigTarget } from './kubeadm-config.js';
 import {
   computeCurrentAgentDesired,
   computePreflightFailure,
+  computeWantedStates,
   hasPortSharing,
   isAgentSynced,
   isRolloutComplete,
@@ -40,7 +41,7 @@ import {
   type WantedStates,
 } from './pivot-plan.js';
 import { labelsOf, metaOf, workloadKey, type PodView, type Snapshot } from './snapshot.js';
-import type { NodeRestore, RestoreSet } from './unpivot-desired.js';
+import { computeRestoreSet, type NodeRestore, type RestoreSet } from './unpivot-desired.js';
 
 /** The components the unpivot hands back, in its order (the pivot's, reversed). */
 export const UNPIVOT_ORDER: readonly ComponentName[] = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
@@ -50,6 +51,8 @@ export type UnpivotAction =
   | { readonly type: 'DeletePod'; readonly component: ComponentName; readonly node: string; readonly pod: string }
   | { readonly type: 'DeleteWorkload'; readonly component?: ComponentName; readonly kind: 'DaemonSet' | 'Deployment'; readonly name: string }
   | { readonly type: 'UpdateKubeadmConfig'; readonly text: string; readonly changes: readonly string[] }
+  /** Step 4 needs kube-system/kubeadm-config: read it and plan again (never acted on as such). */
+  | { readonly type: 'ReadKubeadmConfig' }
   | { readonly type: 'DeleteJobs'; readonly names: readonly string[] }
   | { readonly type: 'DeleteConfigMaps'; readonly names: readonly string[] }
   | { readonly type: 'Wait'; readonly component?: ComponentName; readonly reason: string }
@@ -62,8 +65,12 @@ export interface UnpivotInput {
   readonly desired: DesiredState;
   readonly restore: RestoreSet;
   readonly want: WantedStates;
-  /** kube-system/kubeadm-config as read this pass; undefined when it does not exist. */
-  readonly kubeadmConfig: JsonObject | undefined;
+  /**
+   * kube-system/kubeadm-config as read this pass; null when it does not exist; undefined when not
+   * read (the planner asks for it with ReadKubeadmConfig only once step 4 is reached, so the passes
+   * of steps 0-3 send no request for it).
+   */
+  readonly kubeadmConfig?: JsonObject | null;
   /**
    * Hand back only these components (dropped from spec.components while the others stay
    * self-hosted): steps 1-3 for them, after their checkpoints are gone; no kubeadm-config change,
@@ -155,7 +162,6 @@ function computeComponentAction(input: UnpivotInput, c: DesiredComponent, gated:
   const component = c.name;
   const perNode = input.restore.byComponent.get(component);
   if (isNeverPivoted(input, c)) return undefined;
-  const kinds = new Map<string, FileKind>();
   // 1. the hand-back static pod on every node (or already the restored one).
   for (const n of snap.nodes) {
     const node = n.name;
@@ -165,7 +171,6 @@ function computeComponentAction(input: UnpivotInput, c: DesiredComponent, gated:
     const conflicts = snap.agents.get(node)?.observed?.conflicts.filter((x) => x.path === r.path) ?? [];
     if (conflicts.length > 0) return { type: 'Blocked', component, reason: conflicts.map((x) => x.message).join('; ') };
     const kind = fileKindOf(snap, node, c, r);
-    kinds.set(node, kind);
     if (kind === 'Restored') continue;
     if (kind === 'Other') {
       return {
@@ -323,7 +328,8 @@ export function computeUnpivotPlan(input: UnpivotInput): UnpivotPlan {
     const action = computeComponentsAction(input, ordered, started);
     if (action !== undefined) return plan(action);
     // 4. kubeadm's record.
-    const update = computeKubeadmConfigUpdate(input.kubeadmConfig, kubeadmTarget(input));
+    if (input.kubeadmConfig === undefined) return plan({ type: 'ReadKubeadmConfig' });
+    const update = computeKubeadmConfigUpdate(input.kubeadmConfig ?? undefined, kubeadmTarget(input));
     if (update.kind === 'Update') return plan({ type: 'UpdateKubeadmConfig', text: update.text, changes: update.changes });
   }
   // 5. release the nodes, then remove the agent and selfhost's ConfigMaps.
@@ -350,4 +356,37 @@ export function computeUnpivotPlan(input: UnpivotInput): UnpivotPlan {
   const jobs = snapshotJobs(snap);
   if (jobs.length > 0) return plan({ type: 'DeleteJobs', names: jobs });
   return plan({ type: 'DeleteConfigMaps', names: snap.configMapNames });
+}
+
+/** The hand-back of components dropped from spec.components (spec.mode SelfHosted). */
+export interface DroppedHandback {
+  readonly components: readonly ComponentName[];
+  readonly plan: UnpivotPlan;
+}
+
+/**
+ * Components dropped from spec.components after their pivot (a workload of theirs exists, or their
+ * hand-back has begun) and the unpivot plan for them alone; undefined when there are none.
+ */
+export function computeDroppedHandback(snap: Snapshot, image: string): DroppedHandback | undefined {
+  const spec = snap.controlPlane.spec;
+  // Cheap first (this runs on every pass): a workload of an unlisted component, or a hand-back
+  // state in some node's desired.json. Only then the conversion of every component.
+  const candidates = UNPIVOT_ORDER.filter((c) => !spec.components.includes(c));
+  const handingBack = snap.nodes.some((n) =>
+    computeCurrentAgentDesired(snap.agents.get(n.name)?.desiredText, parseAgentDesired).manifests.some((m) => m.state === 'Handback' || m.state === 'Restored'),
+  );
+  if (!handingBack && !candidates.some((c) => snap.workloads.has(workloadKey(WORKLOAD_SHAPES[c].kind, workloadName(c))))) return undefined;
+  // The desired state of every component, so the dropped ones have their sources and manifests.
+  const all: Snapshot = { ...snap, controlPlane: { ...snap.controlPlane, spec: { ...spec, components: [...COMPONENTS] } } };
+  const desired = computeDesiredState(all, { image, atVersion: spec.version });
+  const want = computeWantedStates(all, parseAgentDesired);
+  const only = candidates.filter((name) => {
+    const c = desired.components.find((d) => d.name === name);
+    if (c === undefined) return false;
+    return liveWorkload(snap, c) !== undefined || snap.nodes.some((n) => ['Handback', 'Restored'].includes(want.get(n.name, c) ?? ''));
+  });
+  if (only.length === 0) return undefined;
+  const plan = computeUnpivotPlan({ snap: all, desired, restore: computeRestoreSet(all, desired, image), want, only });
+  return { components: only, plan };
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { computeDesiredState } from './desired.js';
 import { IMAGE, makeControlPlane, runToCompletion, SimWorld } from './testdata/world.js';
-import { computeDroppedHandback, computeHandbackStatus, computeUnpivotStatus } from './unpivot-status.js';
+import { computeHandbackStatus, computeUnpivotStatus } from './unpivot-status.js';
+import { computeDroppedHandback } from './unpivot-plan.js';
 
 const NOW = new Date('2026-12-05T08:00:00Z');
 

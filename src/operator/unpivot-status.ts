@@ -5,43 +5,11 @@
  */
 import { computeTimestamp, ConditionType, Reasons, setCondition, type ConditionInput } from '../api/conditions.js';
 import type { ComponentName, ComponentStatus, Condition, ControlPlaneStatus, Phase, Plan, PlanStep, StepState } from '../api/types.js';
-import { computeDesiredState, liveWorkload, type DesiredState } from './desired.js';
-import { computeWantedStates, mirrorOf } from './pivot-plan.js';
-import { parseAgentDesired } from '../api/agent.js';
-import { COMPONENTS } from '../api/types.js';
-import { computeRestoreSet } from './unpivot-desired.js';
-import { computeUnpivotPlan } from './unpivot-plan.js';
+import type { DesiredState } from './desired.js';
+import { mirrorOf } from './pivot-plan.js';
 import type { Snapshot } from './snapshot.js';
 import { computeComponentStatus, computeHealthConditions, computeStepSummary, lowestVersion } from './status.js';
-import { UNPIVOT_ORDER, type UnpivotAction, type UnpivotPlan } from './unpivot-plan.js';
-
-/** The hand-back of components dropped from spec.components (spec.mode SelfHosted). */
-export interface DroppedHandback {
-  readonly components: readonly ComponentName[];
-  readonly plan: UnpivotPlan;
-}
-
-/**
- * Components dropped from spec.components after their pivot (a workload of theirs exists, or their
- * hand-back has begun) and the unpivot plan for them alone; undefined when there are none.
- */
-export function computeDroppedHandback(snap: Snapshot, image: string): DroppedHandback | undefined {
-  const spec = snap.controlPlane.spec;
-  const candidates = UNPIVOT_ORDER.filter((c) => !spec.components.includes(c));
-  if (candidates.length === 0) return undefined;
-  // The desired state of every component, so the dropped ones have their sources and manifests.
-  const all: Snapshot = { ...snap, controlPlane: { ...snap.controlPlane, spec: { ...spec, components: [...COMPONENTS] } } };
-  const desired = computeDesiredState(all, { image, atVersion: spec.version });
-  const want = computeWantedStates(all, parseAgentDesired);
-  const only = candidates.filter((name) => {
-    const c = desired.components.find((d) => d.name === name);
-    if (c === undefined) return false;
-    return liveWorkload(snap, c) !== undefined || snap.nodes.some((n) => ['Handback', 'Restored'].includes(want.get(n.name, c) ?? ''));
-  });
-  if (only.length === 0) return undefined;
-  const plan = computeUnpivotPlan({ snap: all, desired, restore: computeRestoreSet(all, desired, image), want, kubeadmConfig: undefined, only });
-  return { components: only, plan };
-}
+import { UNPIVOT_ORDER, type DroppedHandback, type UnpivotAction, type UnpivotPlan } from './unpivot-plan.js';
 
 /** The pivot/rollout status with a running hand-back of dropped components shown over it. */
 export function computeHandbackStatus(status: ControlPlaneStatus, handback: DroppedHandback, now: Date): ControlPlaneStatus {
@@ -84,6 +52,8 @@ export function describeUnpivotAction(a: UnpivotAction): string | undefined {
     case 'Wait':
     case 'Blocked':
       return a.reason;
+    case 'ReadKubeadmConfig':
+      return 'reading kube-system/kubeadm-config';
     case 'Done':
       return undefined;
   }

@@ -13,6 +13,17 @@ export const NODE_NAME = 'NODE_NAME';
 const HOST_IP_REF = `$(${HOST_IP})`;
 const NODE_NAME_REF = `$(${NODE_NAME})`;
 
+/**
+ * The reverse of templating for one node: $(NODE_NAME) and $(HOST_IP) written out as the node's own
+ * name and address (a static pod has no downward API). A part left unknown stays templated.
+ */
+export function fillNodeIdentity(text: string, node: NodeIdentity): string {
+  let out = text;
+  if (node.name !== undefined) out = out.split(NODE_NAME_REF).join(node.name);
+  if (node.ip !== undefined) out = out.split(HOST_IP_REF).join(node.ip);
+  return out;
+}
+
 /** The downward-API env vars the templated args refer to. */
 export const IDENTITY_ENV: readonly V1EnvVar[] = [
   { name: HOST_IP, valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'status.hostIP' } } },

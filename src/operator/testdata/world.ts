@@ -251,7 +251,7 @@ export class SimWorld {
   unpivot(): UnpivotPlan {
     const snap = this.snapshot();
     const desired = computeDesiredState(snap, { image: IMAGE, atVersion: snap.controlPlane.spec.version });
-    return computeUnpivotPlan({ snap, desired, restore: computeRestoreSet(snap, desired, IMAGE), want: computeWantedStates(snap, parseAgentDesired), kubeadmConfig: this.kubeadmConfig });
+    return computeUnpivotPlan({ snap, desired, restore: computeRestoreSet(snap, desired, IMAGE), want: computeWantedStates(snap, parseAgentDesired), kubeadmConfig: this.kubeadmConfig ?? null });
   }
 
   /** Performs an unpivot action the way the API, the controllers, the agent and the kubelet would. */
