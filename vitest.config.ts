@@ -1,10 +1,13 @@
 import { defineConfig } from 'vitest/config';
+import { E2eFileOrder } from './e2e/file-order.js';
 
 // Projects: unit (no cluster, seconds); integration (tier sim: real etcd, kube-apiserver,
 // controller-manager and scheduler on loopback, kwok nodes).
 // e2e (tier node) joins with the test bed. A tier that cannot start fails the run.
 export default defineConfig({
   test: {
+    // Tier node: the smoke test first, the golden path last (e2e/file-order.ts).
+    sequence: { sequencer: E2eFileOrder },
     projects: [
       {
         test: {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProber, summarize } from '../test/support/prober.js';
 import { createWorld } from '../test/support/world.js';
 import { waitFor } from '../test/support/wait.js';
-import { askService, clients, nodeVersion, REPO, runNodeScript, startEchoService, STATE, type Clients } from './node.js';
+import { askService, clients, REPO, runNodeScript, startEchoService, STATE, type Clients } from './node.js';
 import {
   applyDeploy,
   kubectl,
@@ -88,10 +88,8 @@ describe('tier node: golden path (pivot, a patch upgrade by editing spec.version
 
   afterAll(async () => {
     await op?.stop();
-    // Other e2e files (in any order: vitest runs the slowest first) expect a fresh static-pod
-    // cluster at the suite's version, kubelet included: the unpivot leaves the kubelet at FROM.
-    await runNodeScript('down');
-    await runNodeScript('up', [nodeVersion()]);
+    // No fresh node afterwards: this file always runs last (e2e/file-order.ts), and the global
+    // teardown stops the node. The unpivot leaves the kubelet at FROM.
   });
 
   it(`pivots at ${FROM}, upgrades to ${TO} with one edit, survives a cold reboot, unpivots to kubeadm's static pods at ${TO}, loses nothing`, { timeout: 25 * 60_000 }, async () => {

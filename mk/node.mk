@@ -60,9 +60,11 @@ node-check: ## Show what differs on the host from its record taken before cluste
 E2E_RESULTS := .cache/test-results
 
 .PHONY: e2e-node
-e2e-node: setup build node-deps node-bins image ## The e2e suite on tier node (starts the node; tears it down after unless SELFHOST_E2E_KEEP=1).
+e2e-node: setup build node-deps node-bins image ## The e2e suite on tier node (starts the node; tears it down after unless SELFHOST_E2E_KEEP=1) [E2E_FILES=e2e/node-unpivot.test.ts ...].
+	$(MAKE) -s node-bins VERSION=$(UPGRADE_FROM)
 	@mkdir -p $(E2E_RESULTS)
-	npx vitest run --project e2e --reporter=default --reporter=json --outputFile.json=$(E2E_RESULTS)/e2e.json
+	SELFHOST_UPGRADE_FROM=$(UPGRADE_FROM) SELFHOST_UPGRADE_TO=$(VERSION) \
+	npx vitest run --project e2e $(E2E_FILES) --reporter=default --reporter=json --outputFile.json=$(E2E_RESULTS)/e2e.json
 
 UPGRADE_FROM := $(shell source hack/versions.sh && echo $$UPGRADE_FROM)
 
