@@ -37,16 +37,20 @@ build: setup ## Compile TypeScript into dist/.
 	npx tsc -p tsconfig.build.json
 
 .PHONY: manifests
-manifests: build ## Generate crds/ from the TypeScript schema.
-	node dist/api/gen-crd.js crds
+# The CRD is generated straight into the kustomize base that installs it (deploy/crd/, next to
+# its kustomization.yaml): kustomize refuses files outside a kustomization's root.
+manifests: build ## Generate deploy/crd/ from the TypeScript schema.
+	node dist/api/gen-crd.js deploy/crd
 
 .PHONY: verify-manifests
-verify-manifests: build ## Fail when crds/ is not what `make manifests` generates.
+verify-manifests: build ## Fail when deploy/crd/ is not what `make manifests` generates.
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	node dist/api/gen-crd.js "$$tmp"; \
-	if ! diff -ru crds "$$tmp" ; then \
-	  echo "crds/ is stale: run 'make manifests' and commit the result" >&2; exit 1; fi; \
-	echo "crds/ is up to date"
+	for f in "$$tmp"/*; do \
+	  if ! diff -u "deploy/crd/$${f##*/}" "$$f"; then \
+	    echo "deploy/crd/$${f##*/} is stale: run 'make manifests' and commit the result" >&2; exit 1; fi; \
+	done; \
+	echo "deploy/crd/ is up to date"
 
 .PHONY: lint
 lint: setup ## Type-check (strict) and lint.

@@ -56,9 +56,9 @@ export async function freshNodeForSelfhost(version: string): Promise<void> {
 
 /** CRD, RBAC, and the sample ControlPlane's prerequisites (the operator itself runs out of cluster). */
 export function applyDeploy(): void {
-  for (const f of ['crds', 'deploy/rbac']) {
-    const r = kubectl(['apply', '--server-side', '-f', path.join(REPO, f)]);
-    if (r.code !== 0) throw new Error(`kubectl apply -f ${f}: ${r.out}`);
+  for (const f of ['deploy/crd', 'deploy/rbac']) {
+    const r = kubectl(['apply', '--server-side', '-k', path.join(REPO, f)]);
+    if (r.code !== 0) throw new Error(`kubectl apply -k ${f}: ${r.out}`);
   }
   const r = kubectl(['wait', '--for=condition=Established', 'crd/controlplanes.selfhost.dev', '--timeout=60s']);
   if (r.code !== 0) throw new Error(`CRD not established: ${r.out}`);

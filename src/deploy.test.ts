@@ -1,10 +1,13 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { loadAll } from 'js-yaml';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { load as loadOne, loadAll } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
+import { CRD_FILE_NAME } from './api/crd-yaml.js';
 import { GATE_EXEC_IMAGE_PATH } from './convert/mutators/handover-gate.js';
 import { AGENT_SERVICE_ACCOUNT } from './operator/agent-daemonset.js';
 
-// deploy/: least-privilege RBAC and the operator Deployment (deploy/README.md explains each rule).
+// deploy/: the kustomize layout, least-privilege RBAC and the operator's Deployment, budget and
+// metrics Service (deploy/README.md explains each). test/integration/rbac.test.ts and
+// deploy-kustomize.test.ts check the same files against a real apiserver.
 
 /** The image every manifest names: what `make image` builds (mk/image.mk, hack/images/selfhost.sh). */
 const IMAGE = 'localhost/selfhost/selfhost:dev';
@@ -13,7 +16,7 @@ const repo = new URL('../', import.meta.url);
 interface Obj {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string };
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
   [key: string]: unknown;
 }
 interface Rule {
@@ -28,10 +31,13 @@ interface Binding extends Obj {
   subjects: { kind: string; name: string; namespace?: string }[];
 }
 
+const KUSTOMIZATION = 'kustomization.yaml';
+
+/** The objects of deploy/<dir>/*.yaml (its kustomization.yaml is not an object). */
 function load(dir: string): { file: string; obj: Obj }[] {
   const url = new URL(`deploy/${dir}/`, repo);
   return readdirSync(url)
-    .filter((f) => f.endsWith('.yaml'))
+    .filter((f) => f.endsWith('.yaml') && f !== KUSTOMIZATION)
     .sort()
     .flatMap((f) =>
       loadAll(readFileSync(new URL(f, url), 'utf8'))
@@ -39,6 +45,22 @@ function load(dir: string): { file: string; obj: Obj }[] {
         .map((d) => ({ file: `${dir}/${f}`, obj: d as Obj })),
     );
 }
+
+interface Kustomization {
+  apiVersion: string;
+  kind: string;
+  resources?: string[];
+  [key: string]: unknown;
+}
+
+function kustomization(dir: string): Kustomization {
+  return loadOne(readFileSync(new URL(`deploy/${dir}/${KUSTOMIZATION}`, repo), 'utf8')) as Kustomization;
+}
+
+/** The kustomize directories under deploy/ (every directory is one). */
+const dirs = readdirSync(new URL('deploy/', repo))
+  .filter((d) => statSync(new URL(`deploy/${d}`, repo)).isDirectory())
+  .sort();
 
 const rbac = load('rbac');
 const manager = load('manager');
@@ -48,6 +70,28 @@ const roles = rbac.map((d) => d.obj).filter((o) => o.kind === 'Role' || o.kind =
 const bindings = rbac.map((d) => d.obj).filter((o): o is Binding => o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding');
 const rulesOf = (o: Obj) => (o['rules'] ?? []) as Rule[];
 const id = (o: Obj) => `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+
+/** The one object of `kind` in deploy/manager. */
+function only(kind: string): Obj {
+  const found = manager.map((d) => d.obj).filter((o) => o.kind === kind);
+  if (found.length !== 1) throw new Error(`deploy/manager: ${String(found.length)} objects of kind ${kind}, want 1`);
+  return found[0] as Obj;
+}
+function deploymentSelector(): Record<string, string> {
+  return (only('Deployment')['spec'] as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels;
+}
+/** The operator's one container. */
+function container(): Record<string, unknown> {
+  const containers = (only('Deployment')['spec'] as { template: { spec: { containers: Record<string, unknown>[] } } }).template.spec.containers;
+  if (containers.length !== 1) throw new Error(`the operator Deployment has ${String(containers.length)} containers, want 1`);
+  return containers[0] as Record<string, unknown>;
+}
+/** A memory quantity in Mi or Gi as MiB (the only suffixes these manifests use). */
+function mebibytes(q: string): number {
+  const m = /^(\d+)(Mi|Gi)$/.exec(q);
+  if (m === null) throw new Error(`memory quantity ${q}: want <n>Mi or <n>Gi`);
+  return Number(m[1]) * (m[2] === 'Gi' ? 1024 : 1);
+}
 
 /** The rules of every role bound to the ServiceAccount, with the binding's scope. */
 function rulesFor(sa: string): { scope: string; rule: Rule }[] {
@@ -78,7 +122,7 @@ function grants(sa: string): string[] {
 describe('deploy/ manifests', () => {
   it('parse into objects with apiVersion, kind and name', () => {
     expect(rbac.length).toBeGreaterThanOrEqual(10);
-    expect(manager.length).toBe(1);
+    expect(manager.map((d) => d.obj.kind).sort()).toEqual(['Deployment', 'PodDisruptionBudget', 'Service']);
     for (const { file, obj } of all) {
       expect(obj.apiVersion, file).toBeTypeOf('string');
       expect(obj.kind, file).toBeTypeOf('string');
@@ -146,8 +190,7 @@ describe('deploy/ manifests', () => {
   });
 
   it('run the operator from the image make image builds, hardened, with the operator ServiceAccount', () => {
-    const deployment = objs('manager/operator.yaml')[0] as Obj;
-    expect(deployment.kind).toBe('Deployment');
+    const deployment = only('Deployment');
     expect(deployment.metadata).toMatchObject({ name: 'selfhost-operator', namespace: 'kube-system' });
     const spec = deployment['spec'] as { replicas: number; template: { spec: Record<string, unknown> } };
     expect(spec.replicas).toBe(2);
@@ -161,18 +204,77 @@ describe('deploy/ manifests', () => {
     });
     const tolerated = (pod['tolerations'] as { key: string }[]).map((t) => t.key);
     expect(tolerated).toEqual(expect.arrayContaining(['node-role.kubernetes.io/control-plane', 'node.kubernetes.io/not-ready']));
-    const containers = pod['containers'] as Record<string, unknown>[];
-    expect(containers).toHaveLength(1);
-    const c = containers[0] as Record<string, unknown>;
+    const c = container();
     expect(c['image']).toBe(IMAGE);
     expect(c['args']).toEqual(['run', `--agent-image=${IMAGE}`, '--metrics-addr=:8080']);
-    expect(c['securityContext']).toMatchObject({
+  });
+
+  it('give the operator container the restricted security context on its own', () => {
+    expect(container()['securityContext']).toEqual({
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
       capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
     });
-    expect(c['livenessProbe']).toMatchObject({ httpGet: { path: '/healthz', port: 8080 } });
-    expect(c['readinessProbe']).toMatchObject({ httpGet: { path: '/readyz', port: 8080 } });
+  });
+
+  it('probe /healthz and /readyz on the port --metrics-addr binds', () => {
+    const c = container();
+    const ports = c['ports'] as { name: string; containerPort: number }[];
+    expect(ports).toEqual([{ name: 'metrics', containerPort: 8080, protocol: 'TCP' }]);
+    const bound = Number(/^--metrics-addr=:(\d+)$/.exec((c['args'] as string[])[2] ?? '')?.[1]);
+    const probe = (name: string) => (c[name] as { httpGet: { path: string; port: string | number } }).httpGet;
+    for (const [name, path] of [['livenessProbe', '/healthz'], ['readinessProbe', '/readyz']] as const) {
+      const { port } = probe(name);
+      const resolved = typeof port === 'number' ? port : ports.find((p) => p.name === port)?.containerPort;
+      expect({ name, path: probe(name).path, port: resolved }).toEqual({ name, path, port: bound });
+    }
+  });
+
+  it('request CPU and memory, limit memory and never CPU', () => {
+    const resources = container()['resources'] as { requests: Record<string, string>; limits: Record<string, string> };
+    expect(resources).toEqual({ requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } });
+    expect(mebibytes(resources.requests['memory'] ?? '')).toBeLessThanOrEqual(mebibytes(resources.limits['memory'] ?? ''));
+  });
+
+  it('budget the operator\'s disruptions by its own pods: one replica at a time, a not-Ready one always', () => {
+    const pdb = only('PodDisruptionBudget');
+    expect(pdb.apiVersion).toBe('policy/v1');
+    expect(pdb.metadata).toMatchObject({ name: 'selfhost-operator', namespace: 'kube-system' });
+    expect(pdb['spec']).toEqual({
+      maxUnavailable: 1,
+      unhealthyPodEvictionPolicy: 'AlwaysAllow',
+      selector: { matchLabels: deploymentSelector() },
+    });
+  });
+
+  it('put a ClusterIP Service named metrics in front of every replica\'s /metrics', () => {
+    const svc = only('Service');
+    expect(svc.metadata).toMatchObject({ name: 'selfhost-operator-metrics', namespace: 'kube-system' });
+    const spec = svc['spec'] as { type: string; selector: Record<string, string>; ports: Record<string, unknown>[] };
+    expect(spec.type).toBe('ClusterIP');
+    expect(spec.selector).toEqual(deploymentSelector());
+    expect(spec.ports).toEqual([{ name: 'metrics', port: 8080, targetPort: 'metrics', protocol: 'TCP' }]);
+    const podLabels = (only('Deployment')['spec'] as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
+    expect(podLabels).toMatchObject(spec.selector);
+  });
+
+  it('scrape that Service from the ServiceMonitor of deploy/prometheus', () => {
+    const monitors = load('prometheus').map((d) => d.obj);
+    expect(monitors.map((o) => `${o.apiVersion} ${o.kind}`)).toEqual(['monitoring.coreos.com/v1 ServiceMonitor']);
+    const monitor = monitors[0] as Obj;
+    const svc = only('Service');
+    const svcLabels = svc.metadata.labels;
+    const spec = monitor['spec'] as {
+      selector: { matchLabels: Record<string, string> };
+      namespaceSelector: { matchNames: string[] };
+      endpoints: { port: string; path: string }[];
+    };
+    expect(monitor.metadata.namespace).toBe('kube-system');
+    expect(svcLabels).toMatchObject(spec.selector.matchLabels);
+    expect(spec.namespaceSelector.matchNames).toEqual([svc.metadata.namespace]);
+    expect(spec.endpoints).toMatchObject([{ port: 'metrics', path: '/metrics' }]);
   });
 
   it('name the image the build produces', () => {
@@ -192,5 +294,40 @@ describe('deploy/ manifests', () => {
   it('put etcd\'s gate binary where the etcd DaemonSet looks for it, in both builds', () => {
     expect(readFileSync(new URL('Dockerfile', repo), 'utf8')).toContain(`COPY --from=gate /selfhost-gate-exec ${GATE_EXEC_IMAGE_PATH}\n`);
     expect(readFileSync(new URL('hack/images/selfhost.sh', repo), 'utf8')).toContain(`-o "$rootfs${GATE_EXEC_IMAGE_PATH}"`);
+  });
+});
+
+describe('deploy/ kustomize layout', () => {
+  it('has the directories of kubebuilder\'s config/, each a kustomization', () => {
+    expect(dirs).toEqual(['crd', 'default', 'manager', 'prometheus', 'rbac', 'samples']);
+    for (const d of dirs) {
+      expect(kustomization(d), d).toMatchObject({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization' });
+    }
+  });
+
+  it('lists every manifest of a base directory, so none sits there uninstalled', () => {
+    for (const d of ['crd', 'rbac', 'manager', 'samples']) {
+      const files = readdirSync(new URL(`deploy/${d}/`, repo)).filter((f) => f.endsWith('.yaml') && f !== KUSTOMIZATION).sort();
+      expect([...(kustomization(d).resources ?? [])].sort(), d).toEqual(files);
+    }
+    expect(kustomization('crd').resources).toEqual([CRD_FILE_NAME]);
+  });
+
+  it('composes default from crd, rbac and manager without rewriting them', () => {
+    const k = kustomization('default');
+    expect(k.resources).toEqual(['../crd', '../rbac', '../manager']);
+    // Transformers would move the Events Role out of `default` (namespace) or change the
+    // Deployment's immutable selector (commonLabels): every object names its own namespace.
+    expect(Object.keys(k).sort()).toEqual(['apiVersion', 'kind', 'resources']);
+  });
+
+  it('adds only the ServiceMonitor in the prometheus overlay', () => {
+    expect(kustomization('prometheus').resources).toEqual(['../default', 'servicemonitor.yaml']);
+  });
+
+  it('names the namespace of every namespaced object: kube-system, and default only for Events', () => {
+    const namespaced = all.map((d) => d.obj).filter((o) => !['ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition'].includes(o.kind));
+    const outside = namespaced.filter((o) => o.metadata.namespace !== 'kube-system').map(id);
+    expect(outside.sort()).toEqual(['Role default/selfhost-operator-events', 'RoleBinding default/selfhost-operator-events']);
   });
 });
