@@ -16,12 +16,14 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import { SYSTEM_NAMESPACE } from '../api/constants.js';
 import { realClock, type Clock } from '../controller/clock.js';
 import { kubeListWatch } from '../controller/kube-list-watch.js';
+import { transformSource } from '../controller/list-watch.js';
 import { kubeLeaseLock } from '../controller/lease-lock.js';
 import { LeaderElector } from '../controller/leader-election.js';
 import { readiness } from '../controller/readiness.js';
 import { runController } from '../controller/reconciler.js';
 import { WorkQueue } from '../controller/workqueue.js';
 import { kubeClient } from '../kube/client.js';
+import { computeCacheTransform } from './cache-transform.js';
 import { EventRecorder } from './events.js';
 import { startHttpServer } from './http.js';
 import { OperatorMetrics } from './metrics.js';
@@ -56,7 +58,10 @@ export async function runOperator(opts: OperatorOptions, signal: AbortSignal): P
   const client = kubeClient(opts.kc, metrics.requestObserver());
   const queue = new WorkQueue({ name: 'controlplane', registry, clock });
   const world = createWorldInformers({
-    sources: { source: (path, selectors) => kubeListWatch({ kc: opts.kc, path, ...selectors }) },
+    // The caches keep only what a pass reads (cache-transform.ts): idle memory at scale.
+    sources: {
+      source: (path, selectors) => transformSource(kubeListWatch({ kc: opts.kc, path, ...selectors }), computeCacheTransform(path)),
+    },
     queue,
     logger,
     clock,

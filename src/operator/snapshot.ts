@@ -83,6 +83,9 @@ export interface RawWorld {
   readonly deployments: readonly JsonObject[];
 }
 
+/** The annotation the kubelet puts on a mirror pod (the API's copy of a static pod). */
+export const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
+
 /** Wire JSON accessors: a missing or mistyped field reads as empty, never throws. */
 export function rec(v: unknown): Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
@@ -181,12 +184,45 @@ export function computePodComponent(pod: JsonObject, mirror: boolean, node: stri
   return isComponent(base) ? base : undefined;
 }
 
+/** What a pod is to the operator: the first fields of its PodView, cheap to compute. */
+export interface PodRole {
+  readonly node?: string;
+  readonly mirror: boolean;
+  readonly component?: ComponentName;
+  /** A pod of the node agent's DaemonSet. */
+  readonly agent: boolean;
+  /** A pod of an etcd snapshot Job (selfhost.dev/component=etcd-snapshot): read raw. */
+  readonly etcdSnapshot: boolean;
+}
+
+export function computePodRole(pod: JsonObject): PodRole {
+  const node = str(rec(pod['spec'])['nodeName']);
+  const mirror = annotationsOf(pod)[MIRROR_ANNOTATION] !== undefined;
+  const component = computePodComponent(pod, mirror, node);
+  const ours = labelsOf(pod)[LABEL_COMPONENT];
+  return {
+    ...(node === undefined ? {} : { node }),
+    mirror,
+    ...(component === undefined ? {} : { component }),
+    agent: !mirror && ours === 'agent',
+    etcdSnapshot: ours === 'etcd-snapshot',
+  };
+}
+
+/**
+ * A pod some pass reads: a component's (mirror or self-hosted), the agent's, or an etcd snapshot
+ * Job's. computeSnapshot ignores every other pod, so the informer caches only a stub of it
+ * (cache-transform.ts): in a large cluster kube-system holds a few pods per node that are none of
+ * these until selfhost adopts them.
+ */
+export function isOperatorPod(role: PodRole): boolean {
+  return role.component !== undefined || role.agent || role.etcdSnapshot;
+}
+
 export function computePodView(pod: JsonObject): PodView {
   const spec = rec(pod['spec']);
   const status = rec(pod['status']);
-  const node = str(spec['nodeName']);
-  const mirror = annotationsOf(pod)['kubernetes.io/config.mirror'] !== undefined;
-  const component = computePodComponent(pod, mirror, node);
+  const { node, mirror, component, agent } = computePodRole(pod);
   const main = rec(arr(spec['containers'])[0]);
   const commandLine = [...arr(main['command']), ...arr(main['args'])].filter((s): s is string => typeof s === 'string');
   const initStarted = arr(status['initContainerStatuses'])
@@ -213,7 +249,7 @@ export function computePodView(pod: JsonObject): PodView {
     name: nameOf(pod),
     ...(node === undefined ? {} : { node }),
     ...(component === undefined ? {} : { component }),
-    agent: !mirror && labelsOf(pod)[LABEL_COMPONENT] === 'agent',
+    agent,
     mirror,
     ready: hasTrueCondition(pod, 'Ready'),
     deleting: metaOf(pod)['deletionTimestamp'] !== undefined,
@@ -272,7 +308,7 @@ export function computeSnapshot(world: RawWorld, agentConfigMapName: (node: stri
   for (const ds of world.daemonSets) workloads.set(workloadKey('DaemonSet', nameOf(ds)), ds);
   for (const d of world.deployments) workloads.set(workloadKey('Deployment', nameOf(d)), d);
   const revisions = parseRevisions(rec(cms.get(REVISIONS_CONFIGMAP)?.['data']));
-  const snapshotPods = world.pods.filter((p) => labelsOf(p)[LABEL_COMPONENT] === 'etcd-snapshot').sort((a, b) => (nameOf(a) < nameOf(b) ? -1 : 1));
+  const snapshotPods = world.pods.filter((p) => computePodRole(p).etcdSnapshot).sort((a, b) => (nameOf(a) < nameOf(b) ? -1 : 1));
   const configMapNames = [...cms.keys()].sort();
   return { controlPlane: world.controlPlane, nodes, agents, pods, workloads, revisions, snapshotPods, configMapNames };
 }
