@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ControlPlaneStatus } from '../api/types.js';
 import type { JsonObject } from '../kube/client.js';
@@ -259,5 +260,27 @@ describe('computeStatusModel', () => {
     // Worker nodes carry no control-plane component rows.
     expect(m.nodes.map((n) => n.name)).toEqual(['cp1']);
     expect(JSON.parse(JSON.stringify(m))).toEqual(m);
+  });
+});
+
+describe('the README', () => {
+  it("shows what `kubectl selfhost status` prints for the upgrade above (without its checkpoints and last upgrade)", () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const block = /```text\n(ControlPlane cluster {2}Upgrading[\s\S]*?)\n```/.exec(readme)?.[1];
+    const cp = UPGRADING.controlPlane;
+    const status = { ...cp?.status };
+    delete status.checkpoints;
+    delete status.lastUpgrade;
+    const shown: StatusSnapshot = {
+      ...UPGRADING,
+      ...(cp === undefined ? {} : { controlPlane: { ...cp, status } }),
+      pods: UPGRADING.pods.map((p) => {
+        const name = (p['metadata'] as { name: string }).name;
+        if (name === 'kube-apiserver-self-hosted-cp1') return pod('kube-apiserver', 'cp1', { mode: 'self-hosted', version: 'v1.37.1' });
+        if (name === 'kube-apiserver-new') return pod('kube-apiserver', 'cp1', { mode: 'self-hosted', version: 'v1.37.2', ready: false, name });
+        return p;
+      }),
+    };
+    expect(block?.split('\n')).toEqual(computeStatusView(shown));
   });
 });
