@@ -1,5 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { load } from 'js-yaml';
+import { load, loadAll } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import type { ListWatchSource, WatchEvent } from '../controller/list-watch.js';
 import type { LiveConnection } from './live-connect.js';
@@ -172,6 +172,20 @@ describe('selfhost status', () => {
     expect(io.stderr).toEqual([]);
     d.stop.abort();
     expect(await run).toBe(0);
+  });
+
+  it('--watch -o yaml appends whole YAML documents', async () => {
+    const world = healthyWorld();
+    const io = memoryIo();
+    const d = deps(world);
+    const run = runStatusWith(['--watch', '-o', 'yaml'], io, 'selfhost', d);
+    await until('the first frame', () => io.stdout.length > 0 && d.source.watches.length === 1);
+    world.controlPlane = controlPlane({ phase: 'Upgrading' }, { version: 'v1.37.2' });
+    d.source.watches[0]?.onEvent({ type: 'MODIFIED', object: world.controlPlane as unknown as KubernetesObject });
+    await until('the second frame', () => io.stdout.length === 3);
+    d.stop.abort();
+    expect(await run).toBe(0);
+    expect(loadAll(io.stdout.join('\n')).map((doc) => (doc as { phase: string }).phase)).toEqual(['SelfHosted', 'Upgrading']);
   });
 
   it('--watch waits for a ControlPlane that does not exist yet', async () => {

@@ -134,13 +134,14 @@ export async function runStatusWith(argv: string[], io: CliIo, program: string, 
     const model = computeStatusModel({ name, ...world, now: deps.now() });
     return { frame: computeStatusFrame(model, format), found: model.found };
   };
-  if (parsed.values['watch'] === true) return watchStatus(name, render, io, conn, deps);
+  // Appended frames need a separator a reader of the format understands: YAML's document marker.
+  if (parsed.values['watch'] === true) return watchStatus(name, render, format === 'yaml' ? '---' : '', io, conn, deps);
   try {
-    const { frame, found } = render(await readLiveWorld(conn.client, name));
+    const { frame, found } = render(await readLiveWorld(conn.client, name, deps.signal));
     io.out(frame);
     return found ? EXIT_OK : EXIT_REFUSED;
   } catch (err) {
-    io.err(`${program} status: ${errorText(err)}`);
+    io.err(`${program} status: ${deps.signal.aborted ? 'interrupted' : errorText(err)}`);
     return EXIT_REFUSED;
   }
 }
@@ -153,6 +154,7 @@ export async function runStatusWith(argv: string[], io: CliIo, program: string, 
 async function watchStatus(
   name: string,
   render: (world: LiveWorld) => { frame: string },
+  separator: string,
   io: CliIo,
   conn: LiveConnection,
   deps: StatusDeps,
@@ -166,7 +168,7 @@ async function watchStatus(
     if (deps.clearScreen === undefined) {
       // Appended output (a pipe, a file, a test): each new frame once; problems go to stderr.
       if (frame !== undefined && frame !== shown) {
-        if (shown !== undefined) io.out('');
+        if (shown !== undefined) io.out(separator);
         io.out(frame);
         shown = frame;
       }
