@@ -114,7 +114,7 @@ describe('computeStatusView', () => {
     [
       'a ControlPlane the operator has not reported on',
       snap(undefined, []),
-      [/^ControlPlane cluster {2}no status yet$/m, /has not written a status yet: is it running\?/, /^cp1 .*etcd +absent$/m],
+      [/^ControlPlane cluster {2}no status yet$/m, /has not written a status yet: is it running\?/, /^cp1 +v1\.37\.1 +\(no control-plane pod\)$/m],
       [/CONDITION/],
     ],
     [

@@ -72,7 +72,11 @@ function computeNodeLines(nodes: readonly NodeModel[]): string[] {
   for (const n of nodes) {
     const nodeCell = n.ready ? n.name : `${n.name} (NotReady)`;
     const kubelet = n.kubeletVersion ?? '';
-    if (n.components.length === 0) rows.push([nodeCell, kubelet, '(no component)']);
+    // A node that runs none of them says so once rather than in a column of `absent`.
+    if (n.components.every((c) => c.mode === 'absent')) {
+      rows.push([nodeCell, kubelet, '(no control-plane pod)']);
+      continue;
+    }
     n.components.forEach((c, i) => {
       rows.push([
         i === 0 ? nodeCell : '',
