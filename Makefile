@@ -109,8 +109,8 @@ tsbuild: setup
 ##@ Kubernetes binaries
 
 .PHONY: sim-bins
-sim-bins: ## Build tier sim's binaries: kube-apiserver, etcd (+ controller-manager, scheduler, kwok via mk/sim.mk).
-	hack/build-k8s.sh $(SIM_VERSION) kube-apiserver
+sim-bins: ## Build tier sim's binaries: kube-apiserver, kubectl (its kustomize: test/integration/deploy-kustomize.test.ts), etcd (+ controller-manager, scheduler, kwok via mk/sim.mk).
+	hack/build-k8s.sh $(SIM_VERSION) kube-apiserver kubectl
 	hack/build-etcd.sh $(SIM_ETCD_VERSION)
 
 .PHONY: k8s-bins
