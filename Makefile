@@ -37,20 +37,22 @@ build: setup ## Compile TypeScript into dist/.
 	npx tsc -p tsconfig.build.json
 
 .PHONY: manifests
-# The CRD is generated straight into the kustomize base that installs it (deploy/crd/, next to
-# its kustomization.yaml): kustomize refuses files outside a kustomization's root.
-manifests: build ## Generate deploy/crd/ from the TypeScript schema.
-	node dist/api/gen-crd.js deploy/crd
+# The CRD is generated into crds/ (the project's top-level home of generated CRDs) and copied into
+# the kustomize base that installs it (deploy/crd/): kustomize refuses files outside a
+# kustomization's root. verify-manifests checks both.
+manifests: build ## Generate crds/ (and its copy in deploy/crd/) from the TypeScript schema.
+	node dist/api/gen-crd.js crds
+	cp crds/*.yaml deploy/crd/
 
 .PHONY: verify-manifests
-verify-manifests: build ## Fail when deploy/crd/ is not what `make manifests` generates.
+verify-manifests: build ## Fail when crds/ or deploy/crd/ is not what `make manifests` generates.
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	node dist/api/gen-crd.js "$$tmp"; \
-	for f in "$$tmp"/*; do \
-	  if ! diff -u "deploy/crd/$${f##*/}" "$$f"; then \
-	    echo "deploy/crd/$${f##*/} is stale: run 'make manifests' and commit the result" >&2; exit 1; fi; \
-	done; \
-	echo "deploy/crd/ is up to date"
+	for f in "$$tmp"/*; do for d in crds deploy/crd; do \
+	  if ! diff -u "$$d/$${f##*/}" "$$f"; then \
+	    echo "$$d/$${f##*/} is stale: run 'make manifests' and commit the result" >&2; exit 1; fi; \
+	done; done; \
+	echo "crds/ and deploy/crd/ are up to date"
 
 .PHONY: lint
 lint: setup ## Type-check (strict) and lint.

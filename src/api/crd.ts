@@ -1,6 +1,6 @@
 /**
  * The ControlPlane CustomResourceDefinition (apiextensions.k8s.io/v1), computed from schema.ts.
- * crd-yaml.ts renders it; deploy/crd/ holds the rendered file and CI checks it is current.
+ * crd-yaml.ts renders it; crds/ (and its copy deploy/crd/, the kustomize base) hold the rendered file and CI checks both are current.
  */
 import { CONTROL_PLANE_SCHEMA } from './schema.js';
 import type { JSONSchemaProps } from './schema-types.js';

@@ -1,6 +1,6 @@
 /**
  * `node dist/api/gen-crd.js <dir>` writes <dir>/selfhost.dev_controlplanes.yaml (make manifests;
- * make verify-manifests diffs deploy/crd/ against a fresh run).
+ * make verify-manifests diffs crds/ and its copy deploy/crd/ against a fresh run).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
