@@ -9,12 +9,14 @@
 # Must equal .nvmrc (src/deploy.test.ts checks it).
 ARG NODE_VERSION=24.21.0
 
-# Production dependencies only, without type declarations and source maps (never loaded).
+# Production dependencies only, pruned of what Node never loads (TypeScript, source maps, Bare
+# addons, docs, package tests): the same script as the locally built image, so /app is the same.
 FROM node:${NODE_VERSION}-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
- && find node_modules -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \) -delete
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+COPY hack/images/prune-node-modules.mjs /tmp/
+RUN node /tmp/prune-node-modules.mjs node_modules
 
 # Compile src/ with the dev dependencies (typescript, @types/node).
 FROM node:${NODE_VERSION}-slim AS build

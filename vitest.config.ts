@@ -31,6 +31,16 @@ export default defineConfig({
         },
       },
       {
+        // The Dockerfile's image against `make image`'s (make image-dockerfile-test; root, buildah).
+        test: {
+          name: 'image',
+          include: ['test/image/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
         test: {
           name: 'e2e',
           include: ['e2e/**/*.test.ts'],
