@@ -1,10 +1,11 @@
 # syntax=docker/dockerfile:1
 # selfhost's image for people with a container engine (docker build / buildah bud / kaniko):
 #   docker build -t localhost/selfhost/selfhost:dev .
-# The test bed does not use it: it has no engine and builds the same layout by hand
-# (hack/images/selfhost.sh, `make image`). One image runs the operator (`run`), the node agent
-# (`agent`) and the handover gates (`gate` for the apiserver, /usr/local/bin/selfhost-gate-exec for
-# etcd); the pod supplies the arguments.
+# The test bed has no engine and builds the same layout by hand (hack/images/selfhost.sh, `make
+# image`); `make image-dockerfile-test` builds this file with buildah against a locally assembled
+# node:<version>-slim and checks both images agree file by file under /app.
+# One image runs the operator (`run`), the node agent (`agent`) and the handover gates (`gate` for
+# the apiserver, /usr/local/bin/selfhost-gate-exec for etcd); the pod supplies the arguments.
 
 # Must equal .nvmrc (src/deploy.test.ts checks it).
 ARG NODE_VERSION=24.21.0
