@@ -1,5 +1,5 @@
 /**
- * Transforms for informer caches (see transformSource in list-watch.ts): what every cached object
+ * Transforms for informer caches (the transform option of kube-list-watch.ts): what every cached object
  * can do without.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';

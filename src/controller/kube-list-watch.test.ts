@@ -83,6 +83,22 @@ describe('kubeListWatch.list', () => {
     });
   });
 
+  it('applies the transform to each item of each page (after apiVersion and kind are filled in)', async () => {
+    route = (url, res) =>
+      url.searchParams.get('continue') === 'p2'
+        ? json(res, 200, { apiVersion: 'v1', kind: 'ConfigMapList', metadata: { resourceVersion: '11' }, items: [{ ...cm('c', '9'), data: { big: 'x' } }] })
+        : json(res, 200, { apiVersion: 'v1', kind: 'ConfigMapList', metadata: { resourceVersion: '10', continue: 'p2' }, items: [{ ...cm('a', '5'), data: { big: 'x' } }] });
+    const seen: string[] = [];
+    const slim = (o: KubernetesObject): KubernetesObject => (seen.push(`${String(o.kind)} ${String(o.metadata?.name)}`), { ...(o.kind === undefined ? {} : { kind: o.kind }), ...(o.metadata === undefined ? {} : { metadata: o.metadata }) });
+    const result = await kubeListWatch({ kc: kubeconfig(), path, pageSize: 1, transform: slim }).list(new AbortController().signal);
+    expect(result.items).toEqual([
+      { kind: 'ConfigMap', metadata: cm('a', '5').metadata },
+      { kind: 'ConfigMap', metadata: cm('c', '9').metadata },
+    ]);
+    expect(seen).toEqual(['ConfigMap a', 'ConfigMap c']);
+    expect(result.resourceVersion).toBe('11');
+  });
+
   it('turns a refusal into an ApiException carrying the status code', async () => {
     route = (_u, res) => json(res, 403, { kind: 'Status', code: 403, message: 'configmaps is forbidden' });
     const err: unknown = await kubeListWatch({ kc: kubeconfig(), path })
@@ -137,6 +153,21 @@ describe('kubeListWatch.watch', () => {
       timeoutSeconds: '321',
       labelSelector: 'app=x',
     });
+  });
+
+  it('applies the transform to ADDED, MODIFIED and DELETED objects, not to BOOKMARKs', async () => {
+    route = (_u, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      for (const type of ['ADDED', 'MODIFIED', 'DELETED']) res.write(`${JSON.stringify({ type, object: { ...cm('a', '11'), data: { big: 'x' } } })}\n`);
+      res.end(JSON.stringify({ type: 'BOOKMARK', object: { kind: 'ConfigMap', metadata: { resourceVersion: '13' } } }));
+    };
+    const events: WatchEvent<KubernetesObject>[] = [];
+    const source = kubeListWatch({ kc: kubeconfig(), path, transform: (o) => ({ metadata: { ...o.metadata, labels: { slim: 'yes' } } }) });
+    await new Promise((resolve) => source.watch('10', new AbortController().signal, (e) => events.push(e), resolve));
+    expect(events).toEqual([
+      ...['ADDED', 'MODIFIED', 'DELETED'].map((type) => ({ type, object: { metadata: { ...cm('a', '11').metadata, labels: { slim: 'yes' } } } })),
+      { type: 'BOOKMARK', object: { kind: 'ConfigMap', metadata: { resourceVersion: '13' } } },
+    ]);
   });
 
   it('an ERROR event ends the watch with its Status code (410: relist)', async () => {

@@ -55,26 +55,3 @@ export function computeStatusCode(err: unknown): number | undefined {
 export function isGone(err: unknown): boolean {
   return computeStatusCode(err) === 410;
 }
-
-/**
- * The source with every listed and watched object passed through `transform` before the informer
- * sees it: what client-go's SetTransform does, so that a cache keeps only what its readers use.
- * BOOKMARKs pass untouched (they carry nothing but a resourceVersion). The transform must keep
- * metadata.name, namespace and resourceVersion: the cache keys and the watch resume on them.
- */
-export function transformSource<T extends KubernetesObject>(source: ListWatchSource<T>, transform: (obj: T) => T): ListWatchSource<T> {
-  return {
-    async list(signal) {
-      const result = await source.list(signal);
-      return { items: result.items.map(transform), resourceVersion: result.resourceVersion };
-    },
-    watch(resourceVersion, signal, onEvent, onDone) {
-      source.watch(
-        resourceVersion,
-        signal,
-        (event) => onEvent(event.type === 'BOOKMARK' ? event : { type: event.type, object: transform(event.object) }),
-        onDone,
-      );
-    },
-  };
-}

@@ -1,5 +1,5 @@
 /**
- * What the operator's informers keep of each object (transformSource in controller/list-watch.ts,
+ * What the operator's informers keep of each object (the transform option of controller/kube-list-watch.ts,
  * client-go's SetTransform). The caches hold every kube-system pod, which in a large cluster means
  * a few pods per node (kube-proxy, the CNI, …); each pass reads only some fields of some of them.
  *

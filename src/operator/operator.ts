@@ -16,7 +16,6 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import { SYSTEM_NAMESPACE } from '../api/constants.js';
 import { realClock, type Clock } from '../controller/clock.js';
 import { kubeListWatch } from '../controller/kube-list-watch.js';
-import { transformSource } from '../controller/list-watch.js';
 import { kubeLeaseLock } from '../controller/lease-lock.js';
 import { LeaderElector } from '../controller/leader-election.js';
 import { readiness } from '../controller/readiness.js';
@@ -31,6 +30,8 @@ import { makeReconcile } from './reconcile.js';
 import { createWorldInformers } from './world.js';
 
 export const LEASE_NAME = 'selfhost';
+/** Objects per list page of the operator's informers (client-go's default is 500). */
+export const LIST_PAGE_SIZE = 100;
 
 export interface OperatorOptions {
   readonly kc: KubeConfig;
@@ -58,9 +59,12 @@ export async function runOperator(opts: OperatorOptions, signal: AbortSignal): P
   const client = kubeClient(opts.kc, metrics.requestObserver());
   const queue = new WorkQueue({ name: 'controlplane', registry, clock });
   const world = createWorldInformers({
-    // The caches keep only what a pass reads (cache-transform.ts): idle memory at scale.
+    // The caches keep only what a pass reads (cache-transform.ts), and a relist holds one small
+    // page of whole objects at a time: what a list parses at once is what V8 grows its heap to and
+    // then keeps (bench-memory: 500-pod pages left ~14 MiB more RSS idle than 100-pod pages).
     sources: {
-      source: (path, selectors) => transformSource(kubeListWatch({ kc: opts.kc, path, ...selectors }), computeCacheTransform(path)),
+      source: (path, selectors) =>
+        kubeListWatch({ kc: opts.kc, path, ...selectors, pageSize: LIST_PAGE_SIZE, transform: computeCacheTransform(path) }),
     },
     queue,
     logger,
