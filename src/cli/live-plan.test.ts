@@ -38,7 +38,7 @@ describe('computeLivePlan', () => {
   it.each<[string, LivePlanSnapshot, LivePlanOptions, string[]]>([
     ['at the newest supported minor: a newer patch; the next minor is unsupported', cluster('v1.37.1', '3.7.0'), {}, ['patch v1.37.x Upgrade', 'minor v1.38.x UnsupportedVersion']],
     ['two supported minors above: the next one, not the one after', cluster('v1.35.5', '3.6.6'), {}, ['patch v1.35.x Upgrade', 'minor v1.36.x Upgrade', 'minor v1.37.x MinorSkip']],
-    ['etcd below 3.6.11: 3.7 needs the etcd patch first', cluster('v1.36.4', '3.6.8'), {}, ['patch v1.36.x Upgrade', 'minor v1.37.x EtcdUpgradePath']],
+    ['etcd below 3.6.11: 3.7 steps through the published 3.6.11 first', cluster('v1.36.4', '3.6.8'), {}, ['patch v1.36.x Upgrade', 'minor v1.37.x Upgrade']],
     ['--etcd-version 3.6.11 shows the way through', cluster('v1.36.4', '3.6.8'), { etcdVersionOverride: '3.6.11' }, ['patch v1.36.x Upgrade', 'minor v1.37.x Upgrade']],
     ['spec.etcd.version set on the ControlPlane counts too', cluster('v1.36.4', '3.6.8', { spec: { etcd: { version: '3.6.11', snapshotBeforeUpgrade: true, snapshotRetention: 3 } } }), {}, ['patch v1.36.x Upgrade', 'minor v1.37.x Upgrade']],
     ['kubelets four minors behind the next minor', cluster('v1.36.4', '3.6.8', { kubelet: 'v1.33.9' }), { etcdVersionOverride: '3.6.11' }, ['patch v1.36.x Upgrade', 'minor v1.37.x SkewViolation']],

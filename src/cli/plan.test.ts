@@ -27,13 +27,13 @@ describe('selfhost plan', () => {
     expect(io.stderr.join('\n')).toMatch(want);
   });
 
-  it('refuses etcd 3.6.8 → 3.7 and names the way through (etcd 3.6.11 first)', () => {
-    const refused = memoryIo();
-    expect(dispatch(['plan', '--from', 'v1.36.4', '--to', 'v1.37.2'], refused)).toBe(1);
-    expect(refused.stderr.join('\n')).toMatch(/refused \(EtcdUpgradePath\).*3\.6\.11/);
-    const viaPatch = memoryIo();
-    expect(dispatch(['plan', '--from', 'v1.36.4', '--to', 'v1.37.2', '--etcd-version', '3.6.11'], viaPatch)).toBe(0);
-    expect(viaPatch.stdout.join('\n')).toMatch(/etcd.*3\.6\.8.*3\.6\.11/);
+  it('plans v1.36.4 → v1.37.2 in one edit, etcd through 3.6.11 (the release table lists it)', () => {
+    const io = memoryIo();
+    expect(dispatch(['plan', '--from', 'v1.36.4', '--to', 'v1.37.2'], io)).toBe(0);
+    const text = io.stdout.join('\n');
+    expect(text).toMatch(/etcd.*3\.6\.8.*3\.6\.11/);
+    expect(text).toMatch(/etcd.*3\.6\.11.*3\.7\.0/);
+    expect(text.indexOf('3.6.11 → 3.7.0')).toBeGreaterThan(text.indexOf('3.6.8 → 3.6.11'));
   });
 
   it('plans an abort back to the version the upgrade started from', () => {

@@ -75,6 +75,11 @@ export interface DesiredOptions {
    * the static control plane ran (the pivot never changes a version).
    */
   readonly atVersion?: string;
+  /**
+   * Run etcd at this version instead of spec.etcd.version or the release's pairing: the published
+   * patch an upgrade steps etcd through before the next etcd minor (src/operator/etcd-via.ts).
+   */
+  readonly etcdVersion?: string;
 }
 
 /** The originals: backups win over active files with the same path. */
@@ -97,7 +102,8 @@ function staticSourceOf(c: ConvertedComponent, originals: readonly ObservedFile[
 
 export function computeDesiredState(snap: Snapshot, options: DesiredOptions): DesiredState {
   const agentDaemonSet = computeDesiredAgentDaemonSet(options.image);
-  const spec = snap.controlPlane.spec;
+  const asked = snap.controlPlane.spec;
+  const spec = options.etcdVersion === undefined ? asked : { ...asked, etcd: { ...asked.etcd, version: options.etcdVersion } };
   const source = snap.nodes.find((n) => snap.agents.get(n.name)?.observed !== undefined);
   const observed = source === undefined ? undefined : snap.agents.get(source.name)?.observed;
   if (source === undefined || observed === undefined) {

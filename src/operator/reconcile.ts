@@ -25,6 +25,7 @@ import { canonicalJson } from '../convert/hash.js';
 import type { ReconcileResult } from '../controller/reconciler.js';
 import type { JsonObject, KubeClient } from '../kube/client.js';
 import { computeDesiredState, type DesiredComponent, type DesiredState } from './desired.js';
+import { computeDesiredEtcdVia } from './etcd-via.js';
 import {
   computeCurrentAgentDesired,
   computePivotPlan,
@@ -428,6 +429,8 @@ export async function reconcilePass(deps: ReconcileDeps, name: string, signal: A
   let rollout: RolloutPlan | undefined;
   if (plan.action.type === 'Done' && unproven.length === 0) {
     const target = computeDesiredState(snap, { image: deps.image, atVersion: spec.version });
+    // etcd below the floor of the target's etcd minor runs the published patch first (etcd-via.ts).
+    const etcdVia = computeDesiredEtcdVia(snap, target, deps.image);
     const previousSteps = snap.controlPlane.status?.plan?.steps ?? [];
     const input = {
       snap,
@@ -435,6 +438,7 @@ export async function reconcilePass(deps: ReconcileDeps, name: string, signal: A
       now,
       settleMs: deps.settleMs ?? 10_000,
       image: deps.image,
+      ...(etcdVia === undefined ? {} : { etcdVia }),
       stepStartedAt: (component: ComponentName) => {
         const step = previousSteps.find((s) => s.component === component && s.state === 'Running' && s.action !== 'Pivot' && s.action !== 'Adopt');
         return step?.startedAt === undefined ? undefined : new Date(step.startedAt);

@@ -84,6 +84,12 @@ export interface RolloutInput {
   readonly servedVersion?: string;
   /** The selfhost image (the etcd snapshot Job runs it). */
   readonly image: string;
+  /**
+   * etcd at the published patch the upgrade steps through first (etcd-via.ts), while its proven
+   * revision is below the floor of the target's etcd minor: the forward rollout runs this instead
+   * of the target's etcd until it is proven. The target (and its hash) stays spec.version's.
+   */
+  readonly etcdVia?: DesiredComponent;
 }
 
 /** Skew order forward; the CNI keeps its own version and goes last. */
@@ -184,21 +190,9 @@ export function computeRolloutPlan(input: RolloutInput): RolloutPlan {
   const changing = ordered.filter((c) => snap.revisions.get(c.name)?.templateHash !== c.templateHash);
   const previousSteps = last?.targetHash === targetHash ? (snap.controlPlane.status?.plan?.steps ?? []) : [];
   const stepComponents = ordered.filter((c) => changing.includes(c) || previousSteps.some((s) => s.component === c.name && (s.action === 'Upgrade' || s.action === 'Downgrade' || s.action === 'Rollout')));
-  const steps: RolloutStep[] = stepComponents.map((c) => {
-    const rev = snap.revisions.get(c.name);
-    const from = rev?.version;
-    const to = versionOfTemplate(c.name, c.object);
-    const live = liveWorkload(snap, c);
-    const proven = rev?.templateHash === c.templateHash;
-    const applied = isAppliedSubset(c.object, live);
-    const action = !VERSIONED.has(c.name) || from === to || from === undefined || to === undefined ? 'Rollout' : isDowngrade ? 'Downgrade' : 'Upgrade';
-    const state: PlanStep['state'] = proven ? 'Succeeded' : failed ? 'Failed' : applied ? 'Running' : 'Pending';
-    // Once proven, the revision is the new version: the step keeps saying where it came from.
-    const before = proven ? previousSteps.find((p) => p.component === c.name && p.action !== 'Snapshot') : undefined;
-    if (before !== undefined && (before.action === 'Upgrade' || before.action === 'Downgrade' || before.action === 'Rollout')) {
-      return { component: c.name, action: before.action, ...(before.fromVersion === undefined ? {} : { fromVersion: before.fromVersion }), ...(before.toVersion === undefined ? {} : { toVersion: before.toVersion }), state };
-    }
-    return { component: c.name, action, ...(from === undefined ? {} : { fromVersion: from }), ...(to === undefined ? {} : { toVersion: to }), state };
+  const steps: RolloutStep[] = stepComponents.flatMap((c) => {
+    if (c.name === 'etcd') return computeEtcdSteps(input, c, previousSteps, failed, isDowngrade);
+    return [computeStep(input, c, previousSteps, failed, isDowngrade)];
   });
   // spec.etcd.snapshotBeforeUpgrade: a verified snapshot before the first step of an upgrade that
   // moves etcd or an apiserver up (src/plan's rule), taken once per target.
@@ -248,6 +242,11 @@ export function computeRolloutPlan(input: RolloutInput): RolloutPlan {
     for (const c of [...ordered].reverse()) {
       const rev = snap.revisions.get(c.name);
       if (rev === undefined) continue;
+      if (c.name === 'etcd') {
+        const minorDown = computeEtcdMinorRollback(snap, rev, liveWorkload(snap, c));
+        if (minorDown?.keep === true) continue;
+        if (minorDown !== undefined) return plan({ type: 'Blocked', component: 'etcd', reason: minorDown.reason }, 'Stopped');
+      }
       if (!isAppliedSubset(rev.object, liveWorkload(snap, c))) {
         return plan({ type: 'Apply', component: c.name, object: rev.object as JsonObject, why: 'Rollback' }, 'Rollback');
       }
@@ -262,7 +261,9 @@ export function computeRolloutPlan(input: RolloutInput): RolloutPlan {
     return plan({ type: 'Done' }, 'Rollback');
   }
 
-  for (const c of ordered) {
+  const via = input.etcdVia;
+  const forward = via === undefined ? ordered : ordered.map((c) => (c.name === 'etcd' ? via : c));
+  for (const c of forward) {
     const rev = snap.revisions.get(c.name);
     const live = liveWorkload(snap, c);
     const applied = isAppliedSubset(c.object, live);
@@ -303,6 +304,72 @@ export function computeRolloutPlan(input: RolloutInput): RolloutPlan {
     return plan({ type: 'Wait', component: c.name, reason: health.reason });
   }
   return plan({ type: 'Done' });
+}
+
+/** One component's step, from its proven revision, the target and what ran before. */
+function computeStep(input: RolloutInput, c: DesiredComponent, previousSteps: readonly PlanStep[], failed: boolean, isDowngrade: boolean): RolloutStep {
+  const { snap } = input;
+  const rev = snap.revisions.get(c.name);
+  const from = rev?.version;
+  const to = versionOfTemplate(c.name, c.object);
+  const live = liveWorkload(snap, c);
+  const proven = rev?.templateHash === c.templateHash;
+  const applied = isAppliedSubset(c.object, live);
+  const action = !VERSIONED.has(c.name) || from === to || from === undefined || to === undefined ? 'Rollout' : isDowngrade ? 'Downgrade' : 'Upgrade';
+  const state: PlanStep['state'] = proven ? 'Succeeded' : failed ? 'Failed' : applied ? 'Running' : 'Pending';
+  // Once proven, the revision is the new version: the step keeps saying where it came from.
+  const before = proven ? previousSteps.find((p) => p.component === c.name && p.action !== 'Snapshot' && (p.toVersion === undefined || p.toVersion === to)) : undefined;
+  if (before !== undefined && (before.action === 'Upgrade' || before.action === 'Downgrade' || before.action === 'Rollout')) {
+    return { component: c.name, action: before.action, ...(before.fromVersion === undefined ? {} : { fromVersion: before.fromVersion }), ...(before.toVersion === undefined ? {} : { toVersion: before.toVersion }), state };
+  }
+  return { component: c.name, action, ...(from === undefined ? {} : { fromVersion: from }), ...(to === undefined ? {} : { toVersion: to }), state };
+}
+
+/**
+ * etcd's steps: one, or two when the upgrade steps through a published patch (input.etcdVia):
+ * `from → via` then `via → target`. Once the patch is proven the first step is carried over from
+ * the stored plan as Succeeded (the revision no longer says where it started).
+ */
+function computeEtcdSteps(input: RolloutInput, c: DesiredComponent, previousSteps: readonly PlanStep[], failed: boolean, isDowngrade: boolean): RolloutStep[] {
+  const via = input.etcdVia;
+  const to = versionOfTemplate(c.name, c.object);
+  if (via !== undefined) {
+    const viaVersion = versionOfTemplate('etcd', via.object);
+    const first = computeStep(input, via, previousSteps, failed, false);
+    return [first, { component: 'etcd', action: 'Upgrade', ...(viaVersion === undefined ? {} : { fromVersion: viaVersion }), ...(to === undefined ? {} : { toVersion: to }), state: failed ? 'Failed' : 'Pending' }];
+  }
+  const last = computeStep(input, c, previousSteps, failed, isDowngrade);
+  const done = previousSteps
+    .filter((p) => p.component === 'etcd' && p.action === 'Upgrade' && p.toVersion !== undefined && p.toVersion !== to && p.toVersion === last.fromVersion)
+    .map((p): RolloutStep => ({ component: 'etcd', action: 'Upgrade', ...(p.fromVersion === undefined ? {} : { fromVersion: p.fromVersion }), toVersion: p.toVersion ?? '', state: 'Succeeded' }));
+  return [...done.slice(0, 1), last];
+}
+
+/**
+ * A rollback that would take etcd back a minor (3.7.0 → 3.6.11): once a member ran the new minor
+ * its data may carry the new cluster version, which the old binary refuses, and only etcd's
+ * downgrade API moves a cluster back. selfhost does not drive it, so:
+ *  - every etcd pod Ready on the new minor: keep it (kubeadm never downgrades etcd either,
+ *    and the restored Kubernetes minor works with it);
+ *  - not Ready: stop and say so (a message); nothing automatic can bring the old etcd back.
+ * undefined when the rollback stays within a minor (a patch goes back by image).
+ */
+function computeEtcdMinorRollback(snap: Snapshot, rev: Revision, live: JsonObject | undefined): { readonly keep: true } | { readonly keep: false; readonly reason: string } | undefined {
+  const runs = live === undefined ? undefined : versionOfTemplate('etcd', live);
+  const back = rev.version;
+  const minor = (v: string | undefined): number | undefined => {
+    const m = v === undefined ? null : /^v?(\d+)\.(\d+)\./.exec(v);
+    return m === null ? undefined : Number(m[1]) * 1000 + Number(m[2]);
+  };
+  const from = minor(runs);
+  const to = minor(back);
+  if (from === undefined || to === undefined || to >= from) return undefined;
+  const pods = snap.pods.filter((p) => p.component === 'etcd' && !p.mirror && !p.agent && !p.deleting && p.node !== undefined);
+  if (pods.length > 0 && pods.every((p) => p.ready)) return { keep: true };
+  const reason =
+    `etcd runs ${runs ?? '?'} and is not Ready; going back to ${back ?? '?'} crosses an etcd minor, which only etcd's downgrade API can do ` +
+    '(selfhost does not drive it): the other components are restored, etcd is left as it is. Recover etcd by hand (docs/etcd-snapshot.md) and edit the spec again';
+  return { keep: false, reason };
 }
 
 /** Why etcd's template cannot change yet: a node without a saved etcd checkpoint to hold the member. */

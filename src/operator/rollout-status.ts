@@ -89,15 +89,19 @@ export function computeRolloutPlanStatus(r: RolloutPlan, previous: Plan | undefi
   const operation = r.mode === 'Rollback' ? 'Rollback' : 'Upgrade';
   const running = actionComponent(r);
   const samePlan = previous?.operation === operation || (operation === 'Rollback' && previous?.operation === 'Upgrade');
-  const steps: PlanStep[] = r.steps.map((s) => {
-    const before = samePlan ? previous?.steps.find((p) => p.component === s.component && p.action === s.action) : undefined;
+  // The step the action is about: a component's first unfinished one (etcd may have two), else
+  // its last (a rollback restores a component whose steps all passed).
+  const mine = r.steps.flatMap((s, i) => (s.component === running ? [i] : []));
+  const runningIndex = mine.find((i) => r.steps[i]?.state !== 'Succeeded') ?? mine.at(-1) ?? -1;
+  const steps: PlanStep[] = r.steps.map((s, index) => {
+    const before = samePlan ? previous?.steps.find((p) => p.component === s.component && p.action === s.action && p.toVersion === s.toVersion) : undefined;
     // While rolling back, a step that moved counts as Failed (the failed one) or Running (being restored).
     const state: PlanStep['state'] =
-      r.mode === 'Rollback' ? (s.component === running ? 'Running' : s.state === 'Failed' ? 'Failed' : s.state) : s.component === running && r.action.type === 'Fail' ? 'Failed' : s.state;
+      r.mode === 'Rollback' ? (index === runningIndex ? 'Running' : s.state === 'Failed' ? 'Failed' : s.state) : index === runningIndex && r.action.type === 'Fail' ? 'Failed' : s.state;
     const startedAt = state === 'Pending' ? undefined : before?.startedAt !== undefined && before.state !== 'Pending' ? before.startedAt : at;
     const finishedAt =
       state === 'Succeeded' || state === 'Failed' ? (before?.state === state && before.finishedAt !== undefined ? before.finishedAt : at) : undefined;
-    const message = s.component === running ? actionMessage(r) : before?.state === state ? before.message : undefined;
+    const message = index === runningIndex ? actionMessage(r) : before?.state === state ? before.message : undefined;
     return {
       component: s.component,
       action: s.action,

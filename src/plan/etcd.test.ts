@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { COMPONENTS } from '../api/types.js';
 import { describeStep } from './describe.js';
-import { ETCD_UPGRADE_FLOORS } from './etcd.js';
+import { computeEtcdViaVersion, ETCD_UPGRADE_FLOORS } from './etcd.js';
 import { planVersionChange } from './plan.js';
 import { cluster, TABLE_ETCD_35, TABLE_ETCD_37, uniform, type PerNode } from './testdata/fixtures.js';
 
@@ -34,7 +34,7 @@ describe('etcd 3.5 → 3.6 floor', () => {
     expect(result).toMatchObject({ ok: false, reason: 'EtcdUpgradePath' });
     if (result.ok) return;
     expect(result.message).toContain(fragment);
-    expect(result.message).toContain('Set spec.etcd.version to a 3.5 patch ≥ 3.5.32');
+    expect(result.message).toContain('lists no published 3.5 patch ≥ 3.5.32 to step through: set spec.etcd.version to one');
   });
 
   it.each<[string, PerNode, string]>([
@@ -84,10 +84,62 @@ describe('etcd 3.6 → 3.7 floor', () => {
     if (!result.ok) expect(result.message).toContain('3.6.8 on cp1, 3.6.8 on cp2 must run 3.6.11 or newer before moving to 3.7.0');
   });
 
+  it.each<[string, string, string[], string[]]>([
+    ['3.6.8 steps through the published 3.6.11', '3.6.8', ['3.6.11-0'], ['Upgrade etcd 3.6.8 → 3.6.11', 'Upgrade etcd 3.6.11 → 3.7.0', 'Upgrade kube-apiserver v1.36.4 → v1.37.0']],
+    ['the lowest published patch at or above the floor', '3.6.8', ['3.6.9-0', '3.6.13-0', '3.6.12-0'], ['Upgrade etcd 3.6.8 → 3.6.12', 'Upgrade etcd 3.6.12 → 3.7.0']],
+    ['members already at the floor need no intermediate', '3.6.11', ['3.6.11-0'], ['Upgrade etcd 3.6.11 → 3.7.0']],
+  ])('%s', (_name, etcd, via, want) => {
+    const table = TABLE_ETCD_37.map((r) => (r.minor === '1.37' ? { ...r, etcdUpgradeVia: via } : r));
+    const result = planVersionChange({ observed: uniform('v1.36.4', etcd, ['cp1', 'cp2']), target: 'v1.37.0', components: COMPONENTS }, table);
+    if (!result.ok) throw new Error(result.message);
+    expect(result.steps.map(describeStep).slice(0, want.length)).toEqual(want);
+  });
+
+  it.each<[string, Record<string, string>, string[]]>([
+    ['a published patch below the floor does not count', { cp1: '3.6.8' }, ['3.6.10-0']],
+    ['a member above the published patch: it would go down a patch', { cp1: '3.6.8', cp2: '3.6.12' }, ['3.6.11-0']],
+  ])('refuses when %s', (_name, etcd, via) => {
+    const table = TABLE_ETCD_37.map((r) => (r.minor === '1.37' ? { ...r, etcdUpgradeVia: via } : r));
+    const api = Object.fromEntries(Object.keys(etcd).map((n) => [n, 'v1.36.4']));
+    const result = planVersionChange({ observed: cluster({ api, kcm: api, sched: api, proxy: 'v1.36.4', etcd }), target: 'v1.37.0', components: COMPONENTS }, table);
+    expect(result).toMatchObject({ ok: false, reason: 'EtcdUpgradePath' });
+  });
+
+  it('the real release table lists 3.6.11 for v1.37: v1.36.4 → v1.37.2 is one edit', () => {
+    const result = planVersionChange({ observed: uniform('v1.36.4', '3.6.8', ['cp1']), target: 'v1.37.2', components: COMPONENTS });
+    if (!result.ok) throw new Error(result.message);
+    expect(result.steps.map(describeStep)).toEqual([
+      'Upgrade etcd 3.6.8 → 3.6.11',
+      'Upgrade etcd 3.6.11 → 3.7.0',
+      'Upgrade kube-apiserver v1.36.4 → v1.37.2',
+      'Upgrade kube-controller-manager v1.36.4 → v1.37.2',
+      'Upgrade kube-scheduler v1.36.4 → v1.37.2',
+      'Upgrade kube-proxy v1.36.4 → v1.37.2',
+    ]);
+  });
+
   it('lets the override lift the members first, then the upgrade pass', () => {
     expect(plan37('3.6.8', '3.6.11', 'v1.36.4')).toMatchObject({ ok: true, steps: [{ component: 'etcd', toVersion: '3.6.11' }] });
     const result = plan37('3.6.11');
     if (!result.ok) throw new Error(result.message);
     expect(result.steps.map(describeStep)[0]).toBe('Upgrade etcd 3.6.11 → 3.7.0');
+  });
+});
+
+describe('computeEtcdViaVersion (the rollout asks it which etcd to run next)', () => {
+  const r137 = { minor: '1.37', etcdImageTag: '3.7.0-0', pauseImageTag: '3.10.2', etcdUpgradeVia: ['3.6.11-0'], flagChanges: {} };
+  it.each<[string, string[], string, string | undefined]>([
+    ['below the floor: the published patch', ['3.6.8'], '3.7.0', '3.6.11'],
+    ['image tags as members', ['3.6.8-0'], '3.7.0-0', '3.6.11'],
+    ['at the floor: straight on', ['3.6.11'], '3.7.0', undefined],
+    ['a patch move: straight on', ['3.6.8'], '3.6.11', undefined],
+    ['already on the new minor', ['3.7.0'], '3.7.0', undefined],
+    ['an unparseable member: no guess', ['3.6.x'], '3.7.0', undefined],
+    ['no members known', [], '3.7.0', undefined],
+  ])('%s', (_name, members, desired, want) => {
+    expect(computeEtcdViaVersion(members, desired, r137)).toBe(want);
+  });
+  it('no published patch: undefined (the skew planner refuses instead)', () => {
+    expect(computeEtcdViaVersion(['3.6.8'], '3.7.0', { ...r137, etcdUpgradeVia: [] })).toBeUndefined();
   });
 });

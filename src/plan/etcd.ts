@@ -25,10 +25,12 @@ import type { PlanRefused } from './types.js';
  * - 3.7: etcd.io/docs/v3.7/upgrades/upgrade_3_7/ ("Update 3.6", etcd-io/website#1165/#1168):
  *   3.6.11, as earlier 3.6 patches may not survive a rolling upgrade to 3.7.
  *
- * A member below the floor makes the plan refuse (EtcdUpgradePath) rather than insert a patch step:
- * the release table only knows kubeadm's paired tags, so the planner cannot know that an image for
- * the floor patch exists in the user's registry, and the guides want the members healthy on the new
- * patch before the next minor starts. The user runs the two phases through spec.etcd.version.
+ * A member below the floor gets an intermediate step to a published patch at or above the floor
+ * when the target minor's release lists one (MinorRelease.etcdUpgradeVia: an image the planner
+ * knows exists), then the step into the new minor: one edit of spec.version. The rollout proves
+ * the members healthy on the patch (its health gate) before the next minor starts, as the guides
+ * want. Without a published patch the plan refuses (EtcdUpgradePath) and the user runs the two
+ * phases through spec.etcd.version.
  */
 export const ETCD_UPGRADE_FLOORS: Readonly<Record<string, string>> = { '3.6': '3.5.32', '3.7': '3.6.11' };
 
@@ -44,7 +46,7 @@ export interface EtcdInput {
 }
 
 export type EtcdOutcome =
-  | { readonly ok: true; readonly change?: ComponentChange; readonly notes: readonly string[] }
+  | { readonly ok: true; readonly changes: readonly ComponentChange[]; readonly notes: readonly string[] }
   | PlanRefused;
 
 export function planEtcdChange(input: EtcdInput): EtcdOutcome {
@@ -52,9 +54,9 @@ export function planEtcdChange(input: EtcdInput): EtcdOutcome {
   const lowest = lowestInstance(state.etcd);
   const highest = highestInstance(state.etcd);
   if (!managed.has('etcd')) {
-    return { ok: true, notes: override ? ['spec.etcd.version is ignored: etcd is not managed by selfhost'] : [] };
+    return { ok: true, changes: [], notes: override ? ['spec.etcd.version is ignored: etcd is not managed by selfhost'] : [] };
   }
-  if (!lowest || !highest) return { ok: true, notes: [] };
+  if (!lowest || !highest) return { ok: true, changes: [], notes: [] };
 
   const desired = override ?? computePairedEtcd(release);
   if (!desired) {
@@ -75,19 +77,28 @@ export function planEtcdChange(input: EtcdInput): EtcdOutcome {
     const note =
       `etcd stays at ${highest.text}: it is newer than ${desired.text}, the version paired with ` +
       `v${release.minor}, and etcd is never downgraded`;
-    return { ok: true, notes: [note] };
+    return { ok: true, changes: [], notes: [note] };
   }
-  if (compareVersions(desired.version, lowest.version) === 0) return { ok: true, notes: [] };
+  if (compareVersions(desired.version, lowest.version) === 0) return { ok: true, changes: [], notes: [] };
   if (isRollback) {
     const note =
       `etcd stays at ${lowest.text}: a rollback does not change etcd ` +
       `(${desired.text} waits for the next upgrade)`;
-    return { ok: true, notes: [note] };
+    return { ok: true, changes: [], notes: [note] };
   }
 
-  const pathRefusal = checkEtcdUpgradePath(state, desired);
-  if (pathRefusal) return pathRefusal;
-  return { ok: true, change: { component: 'etcd', action: 'Upgrade', from: lowest, to: desired }, notes: [] };
+  const path = computeEtcdUpgradePath(state, desired, release);
+  if (!path.ok) return path;
+  if (path.via === undefined) return { ok: true, changes: [{ component: 'etcd', action: 'Upgrade', from: lowest, to: desired }], notes: [] };
+  const via = path.via;
+  return {
+    ok: true,
+    changes: [
+      { component: 'etcd', action: 'Upgrade', from: lowest, to: via },
+      { component: 'etcd', action: 'Upgrade', from: { node: lowest.node, text: via.text, version: via.version }, to: desired },
+    ],
+    notes: [`etcd steps through ${via.text} first: etcd ${formatMinor(desired.version)} wants every member on ${via.text} or newer before it starts (etcd's upgrade guide)`],
+  };
 }
 
 function computePairedEtcd(release: MinorRelease): { text: string; version: Version } | undefined {
@@ -97,10 +108,50 @@ function computePairedEtcd(release: MinorRelease): { text: string; version: Vers
   return version ? { text: formatEtcdVersion(version), version } : undefined;
 }
 
+type EtcdTarget = { readonly text: string; readonly version: Version };
+
+/**
+ * One etcd minor at a time, and the documented patch floor before entering a minor: reached
+ * through a published patch (`via`) when the release lists one, else refused.
+ */
+function computeEtcdUpgradePath(
+  state: ParsedState,
+  desired: EtcdTarget,
+  release: MinorRelease,
+): { readonly ok: true; readonly via?: EtcdTarget } | PlanRefused {
+  const refusal = checkEtcdUpgradePath(state, desired);
+  if (refusal === undefined) return { ok: true };
+  if (refusal.reason !== 'EtcdUpgradePath') return refusal;
+  const via = computeEtcdVia(state, desired, release);
+  return via === undefined ? refusal : { ok: true, via };
+}
+
+/**
+ * The lowest published patch (release.etcdUpgradeVia) at or above the floor of the desired minor,
+ * in the minor below it, and not below any member (etcd is never downgraded, not even by a patch).
+ */
+export function computeEtcdVia(state: ParsedState, desired: EtcdTarget, release: MinorRelease): EtcdTarget | undefined {
+  const floorText = ETCD_UPGRADE_FLOORS[formatMinor(desired.version)];
+  const floor = floorText === undefined ? undefined : parseEtcdVersion(floorText);
+  if (floor === undefined) return undefined;
+  const highest = highestInstance(state.etcd);
+  return (release.etcdUpgradeVia ?? [])
+    .map((tag) => parseEtcdVersion(tag))
+    .filter((v): v is Version => v !== undefined)
+    .filter((v) => v.major === floor.major && v.minor === floor.minor && compareVersions(v, floor) >= 0)
+    .filter((v) => highest === undefined || compareVersions(v, highest.version) >= 0)
+    .sort(compareVersions)
+    .map((version) => ({ text: formatEtcdVersion(version), version }))[0];
+}
+
+function formatMinor(v: Version): string {
+  return `${v.major}.${v.minor}`;
+}
+
 /** One etcd minor at a time, and the documented patch floor before entering a minor. */
 function checkEtcdUpgradePath(
   state: ParsedState,
-  desired: { text: string; version: Version },
+  desired: EtcdTarget,
 ): PlanRefused | undefined {
   const to = desired.version;
   for (const member of state.etcd) {
@@ -125,6 +176,25 @@ function checkEtcdUpgradePath(
     'EtcdUpgradePath',
     `etcd member(s) ${short.map(describeInstance).join(', ')} must run ${formatEtcdVersion(floor)} or newer ` +
       `before moving to ${desired.text} (etcd's ${floorMinor}→${to.major}.${to.minor} upgrade guide). ` +
-      `Set spec.etcd.version to a ${floorMinor} patch ≥ ${formatEtcdVersion(floor)}, let it roll out, then clear it`,
+      `The release table lists no published ${floorMinor} patch ≥ ${formatEtcdVersion(floor)} to step through: ` +
+      `set spec.etcd.version to one, let it roll out, then clear it`,
   );
+}
+
+/**
+ * The published patch a rollout steps etcd through before `desired` (e.g. `3.6.11` on the way from
+ * `3.6.8` to `3.7.0`), or undefined when the members may go straight there (or no published patch
+ * is known: the skew planner then refuses). Versions as etcd reports them (`3.6.8`, `3.6.8-0`).
+ */
+export function computeEtcdViaVersion(members: readonly string[], desired: string, release: MinorRelease): string | undefined {
+  const to = parseEtcdVersion(desired);
+  const etcd = members.flatMap((text) => {
+    const version = parseEtcdVersion(text);
+    return version === undefined ? [] : [{ node: '', text, version }];
+  });
+  if (to === undefined || etcd.length === 0 || etcd.length !== members.length) return undefined;
+  const state: ParsedState = { etcd, 'kube-apiserver': [], 'kube-controller-manager': [], 'kube-scheduler': [], 'kube-proxy': [] };
+  const target = { text: formatEtcdVersion(to), version: to };
+  if (checkEtcdUpgradePath(state, target)?.reason !== 'EtcdUpgradePath') return undefined;
+  return computeEtcdVia(state, target, release)?.text;
 }

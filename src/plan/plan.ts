@@ -57,7 +57,7 @@ export function planVersionChange(input: VersionChangeInput, releases: readonly 
   const etcd = planEtcdChange({ state, managed, release, isRollback, ...(override ? { override } : {}) });
   if (!etcd.ok) return etcd;
 
-  const changes = computeOrderedChanges(etcd.change ? [etcd.change, ...kubeChanges] : kubeChanges, isRollback);
+  const changes = computeOrderedChanges([...etcd.changes, ...kubeChanges], isRollback);
   const found = computePlanViolation(state, changes);
   if (found) {
     const what = found.preexisting

@@ -22,6 +22,13 @@ export interface MinorRelease {
   etcdImageTag: string;
   /** pause image tag kubeadm pairs with this minor. */
   pauseImageTag: string;
+  /**
+   * etcd image tags, published beside the pairings, that an upgrade to this minor steps through
+   * when etcd's own rules need them: a member must reach the documented patch floor of its minor
+   * (src/plan/etcd.ts ETCD_UPGRADE_FLOORS) before it may enter the next etcd minor. Without one,
+   * such an upgrade is refused and the user steps etcd through spec.etcd.version.
+   */
+  etcdUpgradeVia?: readonly string[];
   /** Flag changes per component when moving to this minor from the previous one. */
   flagChanges: Partial<Record<ControlPlaneComponentName, readonly FlagChange[]>>;
 }
@@ -36,7 +43,8 @@ export interface MinorRelease {
 export const RELEASES: readonly MinorRelease[] = [
   { minor: '1.35', etcdImageTag: '3.6.6-0', pauseImageTag: '3.10.1', flagChanges: {} },
   { minor: '1.36', etcdImageTag: '3.6.8-0', pauseImageTag: '3.10.2', flagChanges: {} },
-  { minor: '1.37', etcdImageTag: '3.7.0-0', pauseImageTag: '3.10.2', flagChanges: {} },
+  // 1.36 pairs etcd 3.6.8; etcd 3.7 wants every 3.6 member on 3.6.11 or newer first.
+  { minor: '1.37', etcdImageTag: '3.7.0-0', pauseImageTag: '3.10.2', etcdUpgradeVia: ['3.6.11-0'], flagChanges: {} },
 ];
 
 export function releaseFor(v: Version): MinorRelease | undefined {

@@ -24,6 +24,9 @@ import { GATE_CONTAINER, GATE_EXEC_PATH, GATE_IN_MAIN_CONTAINER, GATED_COMPONENT
 import { kubeadmFixtures, TESTDATA } from '../../convert/testdata/helpers.js';
 import type { JsonObject } from '../../kube/client.js';
 import { computeDesiredState, type DesiredState } from '../desired.js';
+import { computeDesiredEtcdVia } from '../etcd-via.js';
+import { parseVersion } from '../../api/version.js';
+import { releaseFor } from '../../versions/table.js';
 import { computePivotPlan, computeWantedStates, type PivotAction, type PivotPlan } from '../pivot-plan.js';
 import { computeSnapshot, type RawWorld, type Snapshot } from '../snapshot.js';
 import { computeRevisionOf, computeRolloutPlan, type RolloutAction, type RolloutPlan } from '../rollout-plan.js';
@@ -131,10 +134,15 @@ export class SimWorld {
     message: JSON.stringify({ ok: true, ...RECORD, path: '/var/lib/selfhost/etcd-snapshots/x.db', deleted: [], reused: false }),
   };
 
-  /** `sourceVersion`: the kubeadm v1.37.2 fixture retagged to another v1.37 patch (images only). */
+  /**
+   * `sourceVersion`: the kubeadm v1.37.2 fixture retagged to another version (images only; etcd
+   * to the tag the release table pairs with that minor, as kubeadm would).
+   */
   constructor(spec: Partial<ControlPlaneSpec> = {}, sourceVersion = 'v1.37.2') {
     this.cp = makeControlPlane(spec);
-    const retag = (text: string): string => text.replaceAll(':v1.37.2', `:${sourceVersion}`);
+    const parsed = parseVersion(sourceVersion);
+    const etcdTag = (parsed === undefined ? undefined : releaseFor(parsed))?.etcdImageTag ?? '3.7.0-0';
+    const retag = (text: string): string => text.replaceAll(':v1.37.2', `:${sourceVersion}`).replaceAll('etcd:3.7.0-0', `etcd:${etcdTag}`);
     for (const m of fixture().manifests) {
       const content = retag(m.content);
       this.manifests.set(m.path, content);
@@ -303,7 +311,10 @@ export class SimWorld {
   }
 
   rollout(now: Date, stepStartedAt: (c: ComponentName) => Date | undefined = () => undefined, settleMs = 10_000): RolloutPlan {
-    return computeRolloutPlan({ snap: this.snapshot(), target: this.target(), now, stepStartedAt, settleMs, image: IMAGE });
+    const snap = this.snapshot();
+    const target = this.target();
+    const etcdVia = computeDesiredEtcdVia(snap, target, IMAGE);
+    return computeRolloutPlan({ snap, target, now, stepStartedAt, settleMs, image: IMAGE, ...(etcdVia === undefined ? {} : { etcdVia }) });
   }
 
   /**
