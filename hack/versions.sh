@@ -17,6 +17,9 @@ TESTBED_VERSIONS="v1.36.4 v1.37.1 v1.37.2"
 DEFAULT_VERSION="v1.37.2"
 # The patch upgrade of `make test`'s golden path (e2e/node-golden.test.ts): UPGRADE_FROM → DEFAULT_VERSION.
 UPGRADE_FROM="v1.37.1"
+# The minor upgrade of `make e2e` (e2e/node-minor-upgrade.test.ts): MINOR_FROM → DEFAULT_VERSION, etcd
+# through etcd_upgrade_via_for.
+MINOR_FROM="v1.36.4"
 # etcd kubeadm pairs with each minor (images.txt of the fixtures): used for the etcd build.
 etcd_version_for() {
   case "$1" in
@@ -24,6 +27,15 @@ etcd_version_for() {
     v1.36.*) echo 3.6.8 ;;
     v1.37.*) echo 3.7.0 ;;
     *) echo "versions.sh: no etcd pairing for $1" >&2; return 1 ;;
+  esac
+}
+# etcd patches an upgrade to this minor steps through (src/versions/table.ts etcdUpgradeVia, kept
+# equal by src/versions/table.test.ts): `make load-images VERSION=...` builds and imports them too,
+# as a registry would serve them.
+etcd_upgrade_via_for() {
+  case "$1" in
+    v1.37.*) echo 3.6.11 ;;
+    *) ;;
   esac
 }
 # Node runtime and tools, built from their Go modules (no prebuilt downloads on this machine).

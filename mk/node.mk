@@ -62,11 +62,13 @@ E2E_RESULTS := .cache/test-results
 .PHONY: e2e-node
 e2e-node: setup build node-deps node-bins image ## The e2e suite on tier node (starts the node; tears it down after unless SELFHOST_E2E_KEEP=1) [E2E_FILES=e2e/node-unpivot.test.ts ...].
 	$(MAKE) -s node-bins VERSION=$(UPGRADE_FROM)
+	$(MAKE) -s node-bins VERSION=$(MINOR_FROM)
 	@mkdir -p $(E2E_RESULTS)
-	SELFHOST_UPGRADE_FROM=$(UPGRADE_FROM) SELFHOST_UPGRADE_TO=$(VERSION) \
+	SELFHOST_UPGRADE_FROM=$(UPGRADE_FROM) SELFHOST_UPGRADE_TO=$(VERSION) SELFHOST_MINOR_FROM=$(MINOR_FROM) \
 	npx vitest run --project e2e $(E2E_FILES) --reporter=default --reporter=json --outputFile.json=$(E2E_RESULTS)/e2e.json
 
 UPGRADE_FROM := $(shell source hack/versions.sh && echo $$UPGRADE_FROM)
+MINOR_FROM := $(shell source hack/versions.sh && echo $$MINOR_FROM)
 
 .PHONY: e2e-node-golden
 e2e-node-golden: setup build node-deps node-bins image ## `make test`'s tier-node part: the smoke test, then the golden path (pivot at UPGRADE_FROM, patch upgrade to VERSION, a cold reboot, the unpivot).

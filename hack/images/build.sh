@@ -6,7 +6,9 @@
 #
 # Images, named EXACTLY as `kubeadm config images list --kubernetes-version VERSION` prints them:
 #   pause                 a tiny static C program (pause.c, gcc -static) that sleeps until SIGTERM
-#   etcd                  etcd + etcdctl in /usr/local/bin (kubeadm's pod runs `etcd` from PATH)
+#   etcd                  etcd + etcdctl in /usr/local/bin (kubeadm's pod runs `etcd` from PATH),
+#                         and the same for each etcd patch an upgrade to VERSION steps through
+#                         (versions.sh etcd_upgrade_via_for: etcd:3.6.11-0 for v1.37)
 #   kube-apiserver, kube-controller-manager, kube-scheduler
 #                         the static Go binary in /usr/local/bin
 #   kube-proxy            kube-proxy + iptables/ip6tables (nft backend, like the host) + conntrack,
@@ -110,6 +112,18 @@ fill_etcd() {
 }
 build_image "$etcd_image" "$out_dir" "{\"Env\":[$base_env],\"Cmd\":[\"etcd\"]}" fill_etcd \
   "$etcd_bin/etcd" "$etcd_bin/etcdctl"
+
+# --- etcd patches an upgrade to this minor steps through (etcd 3.7 wants 3.6.11 first) ---
+for via in $(etcd_upgrade_via_for "$version"); do
+  "$repo/hack/build-etcd.sh" "$via" >&2
+  via_bin="$cache/etcd/$via/bin"
+  fill_etcd_via() {
+    cp "$via_bin/etcd" "$via_bin/etcdctl" "$1/usr/local/bin/"
+    mkdir -p "$1/var/lib/etcd"
+  }
+  build_image "${etcd_image%:*}:$via-0" "$out_dir" "{\"Env\":[$base_env],\"Cmd\":[\"etcd\"]}" fill_etcd_via \
+    "$via_bin/etcd" "$via_bin/etcdctl"
+done
 
 # --- kube-apiserver, kube-controller-manager, kube-scheduler ---
 for comp in kube-apiserver kube-controller-manager kube-scheduler; do

@@ -32,10 +32,23 @@ describe('RELEASES', () => {
 // hack/versions.sh pairs etcd for the shell build scripts; it must say what the table says.
 describe('hack/versions.sh etcd pairing', () => {
   const script = readFileSync(fileURLToPath(new URL('../../hack/versions.sh', import.meta.url)), 'utf8');
-  const pairs = [...script.matchAll(/v1\.(\d+)\.\*\) echo (\S+) ;;/g)].map((m) => [`1.${m[1]}`, m[2]] as const);
+  const body = (fn: string): string => script.slice(script.indexOf(`${fn}() {`), script.indexOf('\n}', script.indexOf(`${fn}() {`)));
+  const cases = (fn: string) => [...body(fn).matchAll(/v1\.(\d+)\.\*\) echo (\S+) ;;/g)].map((m) => [`1.${m[1]}`, m[2]] as const);
+  const pairs = cases('etcd_version_for');
   it('lists at least the test-bed minors', () => expect(pairs.length).toBeGreaterThanOrEqual(2));
   it.each(pairs)('v%s → etcd %s matches the table', (minor, etcd) => {
     const release = RELEASES.find((r) => r.minor === minor);
     expect(release?.etcdImageTag).toBe(`${etcd}-0`);
+  });
+});
+
+// The etcd patches an upgrade steps through: the images the test bed builds are the ones the table names.
+describe('hack/versions.sh etcd_upgrade_via_for', () => {
+  const script = readFileSync(fileURLToPath(new URL('../../hack/versions.sh', import.meta.url)), 'utf8');
+  const start = script.indexOf('etcd_upgrade_via_for() {');
+  const body = script.slice(start, script.indexOf('\n}', start));
+  const via = new Map([...body.matchAll(/v1\.(\d+)\.\*\) echo ([^;]+?) ;;/g)].map((m) => [`1.${m[1]}`, (m[2] ?? '').split(' ').map((v) => `${v}-0`)]));
+  it.each(RELEASES.map((r) => [r.minor, r.etcdUpgradeVia ?? []] as const))('v%s → %j', (minor, tags) => {
+    expect(via.get(minor) ?? []).toEqual([...tags]);
   });
 });
