@@ -82,6 +82,16 @@ export interface DesiredOptions {
   readonly etcdVersion?: string;
 }
 
+/**
+ * The Kubernetes version the pivot's desired state converts at: the proven kube-apiserver
+ * revision's once there is one, else undefined (the version the original manifests run). After an
+ * upgrade the originals still name the old version, and converting there would judge the
+ * upgraded kube-proxy "newer than its apiserver" (seen after v1.36.4 → v1.37.2 on a node).
+ */
+export function computePivotVersion(snap: Snapshot): string | undefined {
+  return snap.revisions.get('kube-apiserver')?.version;
+}
+
 /** The originals: backups win over active files with the same path. */
 export function computeOriginalManifests(observed: AgentObserved): ObservedFile[] {
   const byPath = new Map<string, ObservedFile>();

@@ -24,7 +24,7 @@ import { API_GROUP, API_VERSION, KIND, PLURAL, type ControlPlaneStatus, type Pla
 import { canonicalJson } from '../convert/hash.js';
 import type { ReconcileResult } from '../controller/reconciler.js';
 import type { JsonObject, KubeClient } from '../kube/client.js';
-import { computeDesiredState, type DesiredComponent, type DesiredState } from './desired.js';
+import { computeDesiredState, computePivotVersion, type DesiredComponent, type DesiredState } from './desired.js';
 import { computeDesiredEtcdVia } from './etcd-via.js';
 import {
   computeCurrentAgentDesired,
@@ -417,7 +417,8 @@ export async function reconcilePass(deps: ReconcileDeps, name: string, signal: A
         ? { reason: 'Paused' as const, message: 'spec.paused is true: no step starts' }
         : undefined;
   if (spec.mode === 'StaticPods' && name === CONTROL_PLANE_NAME) return reconcileUnpivot(deps, name, snap, signal, logger);
-  const desired = computeDesiredState(snap, { image: deps.image });
+  const pivotVersion = computePivotVersion(snap);
+  const desired = computeDesiredState(snap, { image: deps.image, ...(pivotVersion === undefined ? {} : { atVersion: pivotVersion }) });
   const plan = computePivotPlan(snap, desired, computeWantedStates(snap, parseAgentDesired));
   const now = deps.now();
   // Components dropped from spec.components after their pivot are handed back alone, first.

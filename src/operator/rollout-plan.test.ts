@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ComponentName, ControlPlaneSpec, LastUpgrade } from '../api/types.js';
 import { computeCheckpointPlan } from './checkpoint-plan.js';
+import { computeDesiredState } from './desired.js';
+import { formatRefusal } from '../convert/index.js';
 import { computeRolloutPlan, computeTargetHash, type RolloutAction } from './rollout-plan.js';
 import { computeLastUpgrade, computeRolloutPlanStatus } from './rollout-status.js';
 import { IMAGE, runToCompletion, SimWorld } from './testdata/world.js';
@@ -326,6 +328,12 @@ describe('computeRolloutPlan', () => {
     ]);
     expect(w.cp.status?.lastUpgrade).toMatchObject({ fromVersion: 'v1.36.4', toVersion: 'v1.37.2', result: 'Succeeded' });
     expect(w.snapshot().revisions.get('etcd')?.version).toBe('3.7.0');
+    // The pivot's planner stays Done: it converts at the proven apiserver's version, not at the
+    // original manifests' v1.36.4 (there the upgraded kube-proxy would be "newer than its apiserver").
+    expect(w.desired().refusals).toEqual([]);
+    expect(w.plan().action).toEqual({ type: 'Done' });
+    const atOriginals = computeDesiredState(w.snapshot(), { image: IMAGE });
+    expect(atOriginals.refusals.map(formatRefusal).join()).toMatch(/kube-proxy runs v1\.37\.2, 1 minor newer than kube-apiserver v1\.36\.4/);
   });
 
   it('a failed apiserver after etcd entered 3.7 rolls Kubernetes back and keeps the Ready etcd (no minor downgrade by image)', () => {

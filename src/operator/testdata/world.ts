@@ -23,7 +23,7 @@ import { sha256Hex } from '../../convert/hash.js';
 import { GATE_CONTAINER, GATE_EXEC_PATH, GATE_IN_MAIN_CONTAINER, GATED_COMPONENTS } from '../../convert/mutators/handover-gate.js';
 import { kubeadmFixtures, TESTDATA } from '../../convert/testdata/helpers.js';
 import type { JsonObject } from '../../kube/client.js';
-import { computeDesiredState, type DesiredState } from '../desired.js';
+import { computeDesiredState, computePivotVersion, type DesiredState } from '../desired.js';
 import { computeDesiredEtcdVia } from '../etcd-via.js';
 import { parseVersion } from '../../api/version.js';
 import { releaseFor } from '../../versions/table.js';
@@ -246,13 +246,16 @@ export class SimWorld {
     };
   }
 
+  /** The pivot's desired state, as reconcile computes it (at the proven apiserver's version). */
   desired(): DesiredState {
-    return computeDesiredState(this.snapshot(), { image: IMAGE });
+    const snap = this.snapshot();
+    const atVersion = computePivotVersion(snap);
+    return computeDesiredState(snap, { image: IMAGE, ...(atVersion === undefined ? {} : { atVersion }) });
   }
 
   plan(): PivotPlan {
     const snap = this.snapshot();
-    return computePivotPlan(snap, computeDesiredState(snap, { image: IMAGE }), computeWantedStates(snap, parseAgentDesired));
+    return computePivotPlan(snap, this.desired(), computeWantedStates(snap, parseAgentDesired));
   }
 
   /** The unpivot planner's view (spec.mode should be StaticPods). */
