@@ -15,9 +15,9 @@
  * DaemonSets, the RBAC of deploy/rbac (the operator and the agents run as their ServiceAccounts,
  * with tokens from the TokenRequest API), the ControlPlane, and a complete cleanup.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, posix } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { load, loadAll } from 'js-yaml';
 import { pino, type LevelWithSilent, type Logger } from 'pino';
@@ -35,7 +35,16 @@ import { runOperator } from '../../src/operator/operator.js';
 import { annotationsOf, arr, labelsOf, nameOf, rec, str } from '../../src/operator/snapshot.js';
 import { waitFor } from '../support/wait.js';
 
-export const REPO = join(import.meta.dirname, '..', '..');
+/**
+ * The repository: the nearest directory above this file with the sample. Not a fixed `../..`:
+ * bench-memory (test/sim) runs this file compiled, from .cache/tsbuild/test/integration.
+ */
+export const REPO = ((): string => {
+  for (let dir = import.meta.dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, 'deploy/samples/controlplane.yaml'))) return dir;
+  }
+  throw new Error(`operator-world: no repository above ${import.meta.dirname}`);
+})();
 export const FIXTURE_DIR = join(REPO, 'src/convert/testdata/kubeadm/v1.37.2');
 /** The fixture was generated for this node (kubeadm-config.yaml). */
 export const FIXTURE_NODE = { name: 'cp1', ip: '192.0.2.10' };
