@@ -112,6 +112,10 @@ class FakeApi implements KubeClient {
     return Promise.reject(new Error('the agent does not create'));
   }
 
+  replace(): Promise<JsonObject> {
+    return Promise.reject(new Error('the agent does not replace'));
+  }
+
   delete(): Promise<boolean> {
     return Promise.reject(new Error('the agent does not delete'));
   }

@@ -2,7 +2,7 @@
  * `selfhost agent`: the node agent (a DaemonSet on control-plane nodes). Flags are checked here;
  * the loop lives in src/agent.
  */
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '../kube/client-node.js';
 import { pino } from 'pino';
 import { DEFAULT_BACKUP_DIR, agentConfigMapName } from '../api/agent.js';
 import { NodeAgent } from '../agent/agent.js';

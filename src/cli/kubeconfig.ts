@@ -6,7 +6,7 @@
  *
  * (`selfhost run` prefers in-cluster first on purpose: it is the operator, src/cli/run.ts.)
  */
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '../kube/client-node.js';
 
 export interface KubeConfigChoice {
   readonly path?: string;

@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '../kube/client-node.js';
 import { createLogger } from '../operator/logger.js';
 import { runOperator as startOperator } from '../operator/operator.js';
 import { parseCommandArgs, stringOpt } from './args.js';

@@ -38,7 +38,7 @@ export {
   computeObservedLease,
   kubeLeaseLock,
   type LeaderElectionRecord,
-  type LeaseApi,
+  type LeaseClient,
   type LeaseLock,
   type ObservedLease,
 } from './lease-lock.js';

@@ -6,15 +6,8 @@
  * as raw JSON, so mixing them would give the cache two shapes of one object. Custom resources
  * only exist as wire JSON anyway. Requests still go through client-node's HTTP stack (auth, TLS).
  */
-import {
-  ApiException,
-  HttpMethod,
-  IsomorphicFetchHttpLibrary,
-  RequestContext,
-  type KubeConfig,
-  type KubernetesObject,
-  type ResponseContext,
-} from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject, ResponseContext } from '@kubernetes/client-node';
+import { ApiException, HttpMethod, IsomorphicFetchHttpLibrary, RequestContext } from '../kube/client-node.js';
 import type { ListResult, ListWatchSource, WatchEvent, WatchEventType } from './list-watch.js';
 
 export interface KubeListWatchOptions<T extends KubernetesObject = KubernetesObject> {

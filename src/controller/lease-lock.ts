@@ -3,14 +3,7 @@
  * what the elector needs (get, create, update-if-unchanged), so its logic is tested against an
  * in-memory store and this file stays a thin adapter.
  */
-import {
-  Observable,
-  V1MicroTime,
-  type CoordinationV1Api,
-  type ObservableMiddleware,
-  type V1Lease,
-} from '@kubernetes/client-node';
-import { computeStatusCode } from './list-watch.js';
+import type { JsonObject, KubeClient } from '../kube/client.js';
 
 /** client-go's LeaderElectionRecord. Times are ms since the epoch. */
 export interface LeaderElectionRecord {
@@ -39,49 +32,58 @@ export interface LeaseLock {
   update(record: LeaderElectionRecord, resourceVersion: string, signal: AbortSignal): Promise<ObservedLease>;
 }
 
-export type LeaseApi = Pick<CoordinationV1Api, 'readNamespacedLease' | 'createNamespacedLease' | 'replaceNamespacedLease'>;
+/** The verbs the lock needs, on wire JSON (kube/client.ts). */
+export type LeaseClient = Pick<KubeClient, 'get' | 'create' | 'replace'>;
 
-/** A LeaseLock on `namespace/name` through the typed CoordinationV1Api. */
-export function kubeLeaseLock(api: LeaseApi, namespace: string, name: string): LeaseLock {
+const rec = (v: unknown): JsonObject => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as JsonObject) : {});
+
+/**
+ * A LeaseLock on `namespace/name` through the raw-JSON client. Not client-node's typed
+ * CoordinationV1Api: that loads every generated model (src/kube/client-node.ts), for one object.
+ */
+export function kubeLeaseLock(client: LeaseClient, namespace: string, name: string): LeaseLock {
+  const collection = `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`;
+  const path = `${collection}/${name}`;
   // The last Lease read or written: updates replace it whole, keeping labels and fields we don't own.
-  let last: V1Lease | undefined;
-  const remember = (lease: V1Lease): ObservedLease => {
+  let last: JsonObject | undefined;
+  const remember = (lease: JsonObject): ObservedLease => {
     last = lease;
     return computeObservedLease(lease);
   };
   return {
     description: `${namespace}/${name}`,
     async get(signal) {
+      let lease: JsonObject | undefined;
       try {
-        return remember(await api.readNamespacedLease({ name, namespace }, withSignal(signal)));
+        lease = await client.get(path, signal);
       } catch (err) {
-        if (computeStatusCode(err) === 404) return undefined;
         throw new Error(`reading Lease ${namespace}/${name}`, { cause: err });
       }
+      return lease === undefined ? undefined : remember(lease);
     },
     async create(record, signal) {
-      const body: V1Lease = {
+      const body: JsonObject = {
         apiVersion: 'coordination.k8s.io/v1',
         kind: 'Lease',
         metadata: { name, namespace },
         spec: computeLeaseSpec(record),
       };
       try {
-        return remember(await api.createNamespacedLease({ namespace, body }, withSignal(signal)));
+        return remember(await client.create(collection, body, signal));
       } catch (err) {
         throw new Error(`creating Lease ${namespace}/${name}`, { cause: err });
       }
     },
     async update(record, resourceVersion, signal) {
-      const body: V1Lease = {
+      const body: JsonObject = {
         ...last,
         apiVersion: 'coordination.k8s.io/v1',
         kind: 'Lease',
-        metadata: { ...last?.metadata, name, namespace, resourceVersion },
-        spec: { ...last?.spec, ...computeLeaseSpec(record) },
+        metadata: { ...rec(last?.['metadata']), name, namespace, resourceVersion },
+        spec: { ...rec(last?.['spec']), ...computeLeaseSpec(record) },
       };
       try {
-        return remember(await api.replaceNamespacedLease({ name, namespace, body }, withSignal(signal)));
+        return remember(await client.replace(path, body, signal));
       } catch (err) {
         throw new Error(`updating Lease ${namespace}/${name} at resourceVersion ${resourceVersion}`, { cause: err });
       }
@@ -90,58 +92,45 @@ export function kubeLeaseLock(api: LeaseApi, namespace: string, name: string): L
 }
 
 /**
- * The Lease spec for a record. MicroTime fields must be V1MicroTime: a plain Date serializes with
- * milliseconds, which the apiserver rejects for MicroTime (DESIGN-NOTES §3).
+ * A MicroTime on the wire: RFC 3339 with six fractional digits. The apiserver rejects a plain
+ * Date's three (DESIGN-NOTES §3); ms since the epoch carry no more, so the last three are zeros.
  */
-export function computeLeaseSpec(record: LeaderElectionRecord): NonNullable<V1Lease['spec']> {
+export function computeMicroTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/Z$/, '000Z');
+}
+
+/** The Lease spec (wire JSON) for a record. */
+export function computeLeaseSpec(record: LeaderElectionRecord): JsonObject {
   return {
     holderIdentity: record.holderIdentity,
     leaseDurationSeconds: record.leaseDurationSeconds,
     leaseTransitions: record.leaseTransitions,
-    ...(record.acquireTime !== undefined ? { acquireTime: new V1MicroTime(record.acquireTime) } : {}),
-    ...(record.renewTime !== undefined ? { renewTime: new V1MicroTime(record.renewTime) } : {}),
+    ...(record.acquireTime !== undefined ? { acquireTime: computeMicroTime(record.acquireTime) } : {}),
+    ...(record.renewTime !== undefined ? { renewTime: computeMicroTime(record.renewTime) } : {}),
   };
 }
 
-export function computeObservedLease(lease: V1Lease): ObservedLease {
-  const spec = lease.spec ?? {};
-  const acquireTime = computeMillis(spec.acquireTime);
-  const renewTime = computeMillis(spec.renewTime);
+export function computeObservedLease(lease: JsonObject): ObservedLease {
+  const spec = rec(lease['spec']);
+  const acquireTime = computeMillis(spec['acquireTime']);
+  const renewTime = computeMillis(spec['renewTime']);
+  const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
+  const resourceVersion = rec(lease['metadata'])['resourceVersion'];
   return {
-    resourceVersion: lease.metadata?.resourceVersion ?? '',
+    resourceVersion: typeof resourceVersion === 'string' ? resourceVersion : '',
     record: {
-      holderIdentity: spec.holderIdentity ?? '',
-      leaseDurationSeconds: spec.leaseDurationSeconds ?? 0,
-      leaseTransitions: spec.leaseTransitions ?? 0,
+      holderIdentity: typeof spec['holderIdentity'] === 'string' ? spec['holderIdentity'] : '',
+      leaseDurationSeconds: num(spec['leaseDurationSeconds']),
+      leaseTransitions: num(spec['leaseTransitions']),
       ...(acquireTime !== undefined ? { acquireTime } : {}),
       ...(renewTime !== undefined ? { renewTime } : {}),
     },
   };
 }
 
-/**
- * A MicroTime as read back: client-node's deserializer does not know V1MicroTime and leaves the
- * wire string, despite the declared type; accept a Date too.
- */
+/** A MicroTime as read back (an RFC 3339 string); undefined when absent or unparsable. */
 function computeMillis(value: unknown): number | undefined {
-  if (value instanceof Date) return value.getTime();
   if (typeof value !== 'string') return undefined;
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? undefined : ms;
-}
-
-/** Per-request options that make the request abortable (client-node has no signal parameter). */
-function withSignal(signal: AbortSignal): { middleware: ObservableMiddleware[]; middlewareMergeStrategy: 'append' } {
-  return {
-    middleware: [
-      {
-        pre: (ctx) => {
-          ctx.setSignal(signal);
-          return new Observable(Promise.resolve(ctx));
-        },
-        post: (res) => new Observable(Promise.resolve(res)),
-      },
-    ],
-    middlewareMergeStrategy: 'append',
-  };
 }

@@ -6,14 +6,9 @@
  * send exactly the object we computed, so requests go through client-node's HTTP stack (auth,
  * TLS, in-cluster or kubeconfig) with our own bodies.
  */
-import {
-  ApiException,
-  HttpMethod,
-  IsomorphicFetchHttpLibrary,
-  RequestContext,
-  type KubeConfig,
-} from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { FIELD_MANAGER } from '../api/constants.js';
+import { ApiException, HttpMethod, IsomorphicFetchHttpLibrary, RequestContext } from './client-node.js';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -36,6 +31,8 @@ export interface KubeClient {
   apply(path: string, body: JsonObject, options?: ApplyOptions, signal?: AbortSignal): Promise<JsonObject>;
   /** POST. */
   create(path: string, body: JsonObject, signal?: AbortSignal): Promise<JsonObject>;
+  /** PUT: replaces the object; 409 when body's metadata.resourceVersion is no longer current. */
+  replace(path: string, body: JsonObject, signal?: AbortSignal): Promise<JsonObject>;
   /** DELETE; false when it was already gone. */
   delete(path: string, body?: JsonObject, signal?: AbortSignal): Promise<boolean>;
 }
@@ -180,6 +177,11 @@ export function kubeClient(kc: KubeConfig, observe?: RequestObserver, requestTim
       const { code, text } = await send(HttpMethod.POST, path, {}, JSON.stringify(body), 'application/json', signal);
       if (!ok(code)) fail('POST', path, code, text);
       return parse('POST', path, text);
+    },
+    async replace(path, body, signal) {
+      const { code, text } = await send(HttpMethod.PUT, path, {}, JSON.stringify(body), 'application/json', signal);
+      if (!ok(code)) fail('PUT', path, code, text);
+      return parse('PUT', path, text);
     },
     async delete(path, body, signal) {
       const { code, text } = await send(

@@ -19,6 +19,7 @@ function fakeClient(calls: Call[]): KubeClient {
     list: async (path) => (calls.push({ verb: 'list', path }), []),
     apply: async (path: string, body: JsonObject) => (calls.push({ verb: 'apply', path, body }), body),
     create: async (path, body) => (calls.push({ verb: 'create', path, body }), body),
+    replace: async (path, body) => (calls.push({ verb: 'replace', path, body }), body),
     delete: async (path) => (calls.push({ verb: 'delete', path }), true),
   };
 }

@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { LeaderElector, kubeLeaseLock, type LeaseLock } from '../../src/controller/index.js';
+import { kubeClient } from '../../src/kube/client.js';
 import { kubeConfigFrom } from '../support/kube.js';
 import { waitFor } from '../support/wait.js';
 
@@ -50,7 +51,7 @@ function campaign(
   const elector = new LeaderElector({
     name: lease,
     identity,
-    lock: opts.lock ?? kubeLeaseLock(leases, namespace, lease),
+    lock: opts.lock ?? kubeLeaseLock(kubeClient(kc), namespace, lease),
     ...TIMINGS,
     releaseOnCancel: opts.releaseOnCancel ?? true,
     logger,
@@ -205,7 +206,7 @@ describe('Lease leader election', () => {
   it('a leader that cannot renew steps down before the standby takes over', async () => {
     const lease = freshLease();
     let partitioned = false;
-    const real = kubeLeaseLock(leases, namespace, lease);
+    const real = kubeLeaseLock(kubeClient(kc), namespace, lease);
     // The leader's writes start failing, as if it were cut off from the apiserver.
     const flaky: LeaseLock = {
       description: real.description,

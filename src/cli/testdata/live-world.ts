@@ -156,6 +156,7 @@ export function fakeClient(world: FakeWorld): KubeClient & { requests: string[] 
     },
     apply: refuse,
     create: refuse,
+    replace: refuse,
     delete: refuse,
   };
 }
