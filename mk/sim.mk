@@ -42,7 +42,7 @@ bench-sim: setup tsbuild sim-bins ## Benchmark: tier sim with 1000 kwok nodes; p
 	node .cache/tsbuild/test/sim/bench.js --nodes $(or $(BENCH_NODES),1000)
 
 .PHONY: bench-memory
-bench-memory: setup build tsbuild sim-bins ## Benchmark: the operator's memory (RSS, heap) idle on tier sim with 1000 nodes and thousands of other objects, vs. bare node and --help [BENCH_NODES=1000].
+bench-memory: setup build tsbuild sim-bins ## Benchmark: the operator's memory (RSS, heap) idle on tier sim with 1000 nodes and thousands of other objects, vs. bare node and --help [BENCH_NODES=1000] [BENCH_MEMORY_ARGS=...].
 	SELFHOST_K8S_BIN=$(SELFHOST_CACHE)/k8s/$(SIM_VERSION)/bin \
 	SELFHOST_ETCD_BIN=$(SELFHOST_CACHE)/etcd/$(SIM_ETCD_VERSION)/bin \
-	node .cache/tsbuild/test/sim/bench-memory.js --nodes $(or $(BENCH_NODES),1000)
+	node .cache/tsbuild/test/sim/bench-memory.js --nodes $(or $(BENCH_NODES),1000) $(BENCH_MEMORY_ARGS)
