@@ -234,8 +234,19 @@ describe('deploy/ manifests', () => {
 
   it('request CPU and memory, limit memory and never CPU', () => {
     const resources = container()['resources'] as { requests: Record<string, string>; limits: Record<string, string> };
-    expect(resources).toEqual({ requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } });
+    expect(resources).toEqual({ requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '192Mi' } });
     expect(mebibytes(resources.requests['memory'] ?? '')).toBeLessThanOrEqual(mebibytes(resources.limits['memory'] ?? ''));
+  });
+
+  it("size V8's heap for the pod: a 1 MiB young generation, the old one capped below the memory limit", () => {
+    const env = (container()['env'] ?? []) as { name: string; value?: string }[];
+    const options = env.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '';
+    expect(options.split(' ')).toContain('--max-semi-space-size=1');
+    const oldSpace = Number(/--max-old-space-size=(\d+)/.exec(options)?.[1]);
+    const limits = (container()['resources'] as { limits: Record<string, string> }).limits;
+    // Room above the old generation for code, native memory and the binary's pages the cgroup is charged for.
+    expect(oldSpace).toBeLessThanOrEqual(mebibytes(limits['memory'] ?? '') - 64);
+    expect(oldSpace).toBeGreaterThanOrEqual(64);
   });
 
   it('budget the operator\'s disruptions by its own pods: one replica at a time, a not-Ready one always', () => {
