@@ -169,7 +169,9 @@ describe('Lease leader election', () => {
     // The standby restarts its expiry clock whenever it sees a renewal, and polls every
     // retryPeriod × [1, 2.2): so it takes over leaseDuration after the last renewal it saw.
     expect(handover).toBeGreaterThan(TIMINGS.leaseDurationMs - TIMINGS.retryPeriodMs - MAX_RETRY_WAIT);
-    expect(handover).toBeLessThan(TIMINGS.leaseDurationMs + MAX_RETRY_WAIT + 1000);
+    // The slack covers the round trips of the standby's update and of the test's 20 ms poll;
+    // on a 2-core machine busy with a node tier they took up to 1.1 s (5178 ms seen).
+    expect(handover).toBeLessThan(TIMINGS.leaseDurationMs + MAX_RETRY_WAIT + 1500);
     console.log(`killed leader → takeover in ${handover} ms (leaseDuration ${TIMINGS.leaseDurationMs} ms)`);
 
     const stored = await readLease(lease);
