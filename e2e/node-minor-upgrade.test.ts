@@ -4,6 +4,7 @@ import path from 'node:path';
 import { load } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProber, summarize } from '../test/support/prober.js';
+import { gapIn } from './figures.js';
 import { createWorld } from '../test/support/world.js';
 import { askService, clients, REPO, runNodeScript, startEchoService, type Clients } from './node.js';
 import { applyDeploy, kubectl, logTail, make, readControlPlane, startAckWriter, superviseOperator, type ControlPlaneView, type SupervisedOperator } from './pivot.js';
@@ -93,7 +94,13 @@ describe('tier node: a minor upgrade in one edit (etcd through its intermediate 
     const report = await prober.stop();
     const writes = await ack.stop();
     console.log(`minor e2e: upgrade ${FROM} → ${TO} ${(ms / 1000).toFixed(1)} s; ${summarize(report)}; acknowledged writes ${writes.acked}, failed ${writes.failed}`);
-    for (const s of done.plan?.steps ?? []) console.log(`  ${fmt(s)} ${s.startedAt ?? ''} → ${s.finishedAt ?? ''}`);
+    for (const s of done.plan?.steps ?? []) {
+      const from = Date.parse(s.startedAt ?? '');
+      const to = Date.parse(s.finishedAt ?? '') + 999; // status times are whole seconds
+      const g = Number.isNaN(from) || Number.isNaN(to) ? undefined : gapIn(report.samples, from, to);
+      const api = g === undefined ? '' : `; /readyz failed ${g.failures} (${g.errors || 'none'}), longest gap ${(g.longestMs / 1000).toFixed(2)} s`;
+      console.log(`  ${fmt(s)} ${s.startedAt ?? ''} → ${s.finishedAt ?? ''}${api}`);
+    }
 
     expect(done.plan?.steps.map(fmt)).toEqual(expected.map((e) => `${e} Succeeded`));
     expect(done.lastUpgrade).toMatchObject({ fromVersion: FROM, toVersion: TO, result: 'Succeeded' });

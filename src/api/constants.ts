@@ -11,6 +11,8 @@ export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY_VALUE = 'selfhost';
 /** Selector label of every self-hosted workload and its pods: the component name. */
 export const LABEL_COMPONENT = `${DOMAIN}/component`;
+/** On a checkpoint's static pod (and so its mirror pod): the component it is the checkpoint of. */
+export const LABEL_CHECKPOINT_OF = `${DOMAIN}/checkpoint-of`;
 /** Kubernetes version (or CNI image tag) the pod template runs; informational. */
 export const LABEL_VERSION = `${DOMAIN}/version`;
 

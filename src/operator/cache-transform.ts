@@ -6,7 +6,7 @@
  * - every object: without metadata.managedFields (informer-transform.ts);
  * - a pod no pass reads (isOperatorPod is false): a stub of its identity, kind and labels. It
  *   still changes the informer's resourceVersion and wakes the pass, as the whole pod did;
- * - a component's or the agent's pod: its metadata, status, node and each container's name,
+ * - a component's, the agent's or a checkpoint's (mirror) pod: its metadata, status, node and each container's name,
  *   image, command and args: what computePodView reads. Volumes, env, probes, resources,
  *   tolerations and affinity are dropped;
  * - an etcd snapshot Job's pod: whole (the pass reads it raw).

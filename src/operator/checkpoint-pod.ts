@@ -22,7 +22,7 @@ import { posix } from 'node:path';
 import { dump } from 'js-yaml';
 import type { V1Container, V1EnvVar, V1PodSpec, V1Volume } from '@kubernetes/client-node';
 import { activePath, DEFAULT_CHECKPOINT_BIN, DEFAULT_CHECKPOINT_RUN_DIR, standbyPath } from '../agent/checkpoints.js';
-import { ANNOTATION_TEMPLATE_HASH, LABEL_MANAGED_BY, LABEL_VERSION, MANAGED_BY_VALUE, SYSTEM_NAMESPACE } from '../api/constants.js';
+import { ANNOTATION_TEMPLATE_HASH, LABEL_CHECKPOINT_OF, LABEL_MANAGED_BY, LABEL_VERSION, MANAGED_BY_VALUE, SYSTEM_NAMESPACE } from '../api/constants.js';
 import type { Revision } from '../api/revisions.js';
 import type { ComponentName } from '../api/types.js';
 import { GATE_EXEC_PATH, GATE_EXEC_VOLUME, GATE_VOLUME } from '../convert/mutators/handover-gate.js';
@@ -30,7 +30,7 @@ import { fillNodeIdentity, HOST_IP, NODE_NAME } from '../convert/mutators/identi
 import { rec } from './snapshot.js';
 
 export const CHECKPOINT_NAME_PREFIX = 'selfhost-checkpoint-';
-export const LABEL_CHECKPOINT_OF = 'selfhost.dev/checkpoint-of';
+export { LABEL_CHECKPOINT_OF };
 export const ANNOTATION_CHECKPOINT_PROVEN_AT = 'selfhost.dev/proven-at';
 /** Components that get a checkpoint: the ones nothing else can bring back after a cold boot. */
 export const CHECKPOINTED: readonly ComponentName[] = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];

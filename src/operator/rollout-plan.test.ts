@@ -336,6 +336,58 @@ describe('computeRolloutPlan', () => {
     expect(atOriginals.refusals.map(formatRefusal).join()).toMatch(/kube-proxy runs v1\.37\.2, 1 minor newer than kube-apiserver v1\.36\.4/);
   });
 
+  it("replaces etcd's pod only once the kubelet runs the checkpoint of the proven revision (not while it restarts a rewritten one)", () => {
+    const w = pivoted('v1.36.4', { version: 'v1.37.2' });
+    keepCheckpoints(w);
+    const trail: string[] = [];
+    let paused = false;
+    for (let i = 0, t = 0; i < 40; i++, t += 11) {
+      const now = later(t);
+      const r = w.rollout(now, () => later(0)).action;
+      trail.push(r.type === 'Wait' ? `Wait ${r.reason}` : describeAction(r));
+      if (r.type === 'Done' || r.type === 'Blocked') break;
+      if (r.type === 'Wait' && paused) {
+        // The kubelet finishes restarting the rewritten checkpoint.
+        w.checkpointKubeletPaused = false;
+        w.runCheckpointKubelet();
+        paused = false;
+        continue;
+      }
+      w.applyRollout(r, { readySince: now.toISOString() });
+      if (r.type === 'RecordRevision' && r.component === 'etcd' && !trail.includes('paused')) {
+        // 3.6.11 is proven: its checkpoint is rewritten; the kubelet has not restarted it yet.
+        w.checkpointKubeletPaused = true;
+        paused = true;
+        trail.push('paused');
+      }
+      keepCheckpoints(w);
+    }
+    const at = trail.indexOf('paused');
+    expect(trail.slice(at, at + 4)).toEqual([
+      'paused',
+      'Apply etcd (Rollout)',
+      expect.stringMatching(/^Wait waiting for the kubelet on cp1 to restart etcd's checkpoint with the proven revision \S+ \(it runs \S+\)$/),
+      'DeletePod etcd',
+    ]);
+    expect(trail.at(-1)).toBe('Done');
+    expect(w.snapshot().revisions.get('etcd')?.version).toBe('3.7.0');
+  });
+
+  it('waits for a checkpoint mirror pod before it replaces etcd, and for its supervisor to run', () => {
+    const w = pivoted('v1.37.2', { overrides: { etcd: { extraArgs: [{ name: 'snapshot-count', value: '5000' }] } } });
+    keepCheckpoints(w);
+    const apply = w.rollout(T0).action;
+    expect(apply.type).toBe('Apply');
+    w.applyRollout(apply);
+    w.checkpointMirrors.clear();
+    w.checkpointKubeletPaused = true;
+    keepCheckpoints(w);
+    const none = w.rollout(later(11)).action;
+    expect(none.type === 'Wait' && none.reason).toBe("waiting for the kubelet on cp1 to run etcd's checkpoint (no mirror pod yet)");
+    w.runCheckpointKubelet();
+    expect(w.rollout(later(22)).action.type).toBe('DeletePod');
+  });
+
   it('a failed apiserver after etcd entered 3.7 rolls Kubernetes back and keeps the Ready etcd (no minor downgrade by image)', () => {
     const w = pivoted('v1.36.4', { version: 'v1.37.2' });
     keepCheckpoints(w);

@@ -382,7 +382,8 @@ function computeEtcdCheckpointGap(snap: Snapshot): string | undefined {
  * etcd's pods are OnDelete: never two etcds on one data directory, so a new template reaches a
  * node only when its pod is deleted. Steps, one node at a time (in name order):
  *  1. the checkpoint plan lifts the node's etcd standby as soon as the pod is outdated
- *     (checkpoint-plan.ts); wait until the agent reports the marker gone;
+ *     (checkpoint-plan.ts); wait until the agent reports the marker gone and the kubelet runs the
+ *     checkpoint of the proven revision (its mirror pod);
  *  2. delete the outdated pod: the real etcd stops, its ports free, and the node's checkpoint
  *     starts etcd from disk on the same data directory and member (the API comes back on it);
  *  3. the DaemonSet creates the new pod; its gate waits for the checkpoint's ports; the operator
@@ -407,9 +408,31 @@ function computeEtcdReplacement(input: RolloutInput, templateHash: string): Roll
     return { type: 'Wait', component: 'etcd', reason: `etcd has no checkpoint on ${pod.node}: its pod is replaced only while a checkpoint can hold the member` };
   }
   if (checkpoint.standby) return { type: 'Wait', component: 'etcd', reason: `waiting for etcd's checkpoint on ${pod.node} to stop standing by` };
+  const running = computeCheckpointRunGap(snap, pod.node);
+  if (running !== undefined) return { type: 'Wait', component: 'etcd', reason: running };
   const others = snap.pods.filter((p) => p.component === 'etcd' && !p.mirror && p.node !== pod.node && !p.ready);
   if (others.length > 0) return { type: 'Wait', component: 'etcd', reason: `etcd on ${others.map((p) => p.node ?? '?').join(', ')} is not Ready: one member at a time` };
   return { type: 'DeletePod', component: 'etcd', pod: pod.name, node: pod.node };
+}
+
+/**
+ * Why the kubelet does not run the node's etcd checkpoint of the proven revision yet, if it does
+ * not. The file on disk is not enough: a new proven revision (the step before, e.g. etcd's
+ * intermediate patch) rewrites the checkpoint, and the kubelet restarts that static pod. Deleting
+ * the real etcd then leaves nothing to hold the member, and the kubelet cannot start the new
+ * checkpoint soon either: it blocks on the old mirror pod's deletion through an apiserver without
+ * etcd (34 s per attempt). Seen on tier node as a 72 s API gap; the mirror pod running with the
+ * proven template hash is what says the checkpoint can take over.
+ */
+function computeCheckpointRunGap(snap: Snapshot, node: string): string | undefined {
+  const proven = snap.revisions.get('etcd')?.templateHash;
+  const mirror = snap.checkpointPods.find((p) => p.checkpointOf === 'etcd' && p.node === node && !p.deleting);
+  if (mirror === undefined) return `waiting for the kubelet on ${node} to run etcd's checkpoint (no mirror pod yet)`;
+  if (proven !== undefined && mirror.templateHash !== proven) {
+    return `waiting for the kubelet on ${node} to restart etcd's checkpoint with the proven revision ${proven} (it runs ${mirror.templateHash ?? 'an unknown one'})`;
+  }
+  if (!mirror.mainRunning) return `waiting for etcd's checkpoint on ${node} to run (its supervisor has not started)`;
+  return undefined;
 }
 
 /**

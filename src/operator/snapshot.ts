@@ -3,7 +3,7 @@
  * re-read during the pass: every decision of the pass is made on this one picture.
  */
 import { AGENT_DESIRED_KEY, AGENT_OBSERVED_KEY, parseAgentObserved, type AgentObserved } from '../api/agent.js';
-import { ANNOTATION_TEMPLATE_HASH, CONTROL_PLANE_NODE_LABEL, LABEL_COMPONENT } from '../api/constants.js';
+import { ANNOTATION_TEMPLATE_HASH, CONTROL_PLANE_NODE_LABEL, LABEL_CHECKPOINT_OF, LABEL_COMPONENT } from '../api/constants.js';
 import { parseRevisions, REVISIONS_CONFIGMAP, type Revisions } from '../api/revisions.js';
 import { COMPONENTS, type ComponentName, type ControlPlane } from '../api/types.js';
 import type { JsonObject } from '../kube/client.js';
@@ -48,6 +48,11 @@ export interface PodView {
   readonly failureReason?: string;
 }
 
+/** A checkpoint's mirror pod. */
+export interface CheckpointPodView extends PodView {
+  readonly checkpointOf: ComponentName;
+}
+
 export interface AgentView {
   readonly node: string;
   /** desired.json as stored (the operator's last write). */
@@ -70,6 +75,11 @@ export interface Snapshot {
   readonly revisions: Revisions;
   /** Pods of the etcd snapshot Jobs (selfhost.dev/component=etcd-snapshot), raw: their status carries the result. */
   readonly snapshotPods: readonly JsonObject[];
+  /**
+   * Mirror pods of the checkpoints (what the kubelet runs from the agent's checkpoint files), sorted
+   * by name: their template hash says which revision the kubelet runs now, not only what is on disk.
+   */
+  readonly checkpointPods: readonly CheckpointPodView[];
   /** Names of selfhost's ConfigMaps in kube-system (agents, revisions), sorted. */
   readonly configMapNames: readonly string[];
 }
@@ -193,6 +203,8 @@ export interface PodRole {
   readonly agent: boolean;
   /** A pod of an etcd snapshot Job (selfhost.dev/component=etcd-snapshot): read raw. */
   readonly etcdSnapshot: boolean;
+  /** A checkpoint's mirror pod (selfhost.dev/checkpoint-of): the component it holds. */
+  readonly checkpointOf?: ComponentName;
 }
 
 export function computePodRole(pod: JsonObject): PodRole {
@@ -200,12 +212,14 @@ export function computePodRole(pod: JsonObject): PodRole {
   const mirror = annotationsOf(pod)[MIRROR_ANNOTATION] !== undefined;
   const component = computePodComponent(pod, mirror, node);
   const ours = labelsOf(pod)[LABEL_COMPONENT];
+  const checkpointOf = labelsOf(pod)[LABEL_CHECKPOINT_OF];
   return {
     ...(node === undefined ? {} : { node }),
     mirror,
     ...(component === undefined ? {} : { component }),
     agent: !mirror && ours === 'agent',
     etcdSnapshot: ours === 'etcd-snapshot',
+    ...(mirror && isComponent(checkpointOf) ? { checkpointOf } : {}),
   };
 }
 
@@ -216,7 +230,7 @@ export function computePodRole(pod: JsonObject): PodRole {
  * these until selfhost adopts them.
  */
 export function isOperatorPod(role: PodRole): boolean {
-  return role.component !== undefined || role.agent || role.etcdSnapshot;
+  return role.component !== undefined || role.agent || role.etcdSnapshot || role.checkpointOf !== undefined;
 }
 
 export function computePodView(pod: JsonObject): PodView {
@@ -309,6 +323,12 @@ export function computeSnapshot(world: RawWorld, agentConfigMapName: (node: stri
   for (const d of world.deployments) workloads.set(workloadKey('Deployment', nameOf(d)), d);
   const revisions = parseRevisions(rec(cms.get(REVISIONS_CONFIGMAP)?.['data']));
   const snapshotPods = world.pods.filter((p) => computePodRole(p).etcdSnapshot).sort((a, b) => (nameOf(a) < nameOf(b) ? -1 : 1));
+  const checkpointPods = world.pods
+    .flatMap((p): CheckpointPodView[] => {
+      const checkpointOf = computePodRole(p).checkpointOf;
+      return checkpointOf === undefined ? [] : [{ ...computePodView(p), checkpointOf }];
+    })
+    .sort(byName);
   const configMapNames = [...cms.keys()].sort();
-  return { controlPlane: world.controlPlane, nodes, agents, pods, workloads, revisions, snapshotPods, configMapNames };
+  return { controlPlane: world.controlPlane, nodes, agents, pods, workloads, revisions, snapshotPods, checkpointPods, configMapNames };
 }

@@ -117,6 +117,14 @@ export class SimWorld {
   conflicts: { path: string; message: string }[] = [];
   /** Checkpoints the agent reports (undefined: an agent that reports none). */
   checkpoints: ObservedCheckpoint[] | undefined;
+  /**
+   * The checkpoints' mirror pods: the template hash of the file the kubelet runs, per component.
+   * The kubelet follows the agent's files at once unless `checkpointKubeletPaused` (a kubelet still
+   * restarting a rewritten checkpoint); `runCheckpointKubelet` catches up.
+   */
+  checkpointMirrors = new Map<ComponentName, string>();
+  checkpointFiles = new Map<ComponentName, string>();
+  checkpointKubeletPaused = false;
   mirrors = new Map<ComponentName, { ready: boolean; command: string[]; image: string }>();
   workloads = new Map<string, JsonObject>();
   selfPods = new Map<ComponentName, SelfPod>();
@@ -240,7 +248,7 @@ export class SimWorld {
           ? []
           : [{ metadata: { name: REVISIONS_CONFIGMAP, namespace: KUBE_SYSTEM, labels: { 'app.kubernetes.io/managed-by': 'selfhost' } }, data: this.revisionsData }]),
       ],
-      pods: [...pods, ...this.snapshotPods],
+      pods: [...pods, ...this.checkpointMirrorPods(), ...this.snapshotPods],
       daemonSets: all.filter((w) => w['kind'] === 'DaemonSet'),
       deployments: all.filter((w) => w['kind'] === 'Deployment'),
     };
@@ -412,8 +420,33 @@ export class SimWorld {
     const checkpoints = parsed.checkpoints;
     if (checkpoints !== undefined) {
       this.checkpoints = checkpoints.map((c) => ({ component: c.component, sha256: sha256Hex(c.content), active: false, standby: c.standby }));
+      this.checkpointFiles = new Map(checkpoints.map((c) => [c.component as ComponentName, c.content]));
+      if (!this.checkpointKubeletPaused) this.runCheckpointKubelet();
     }
     this.agentActedOn = sha256Hex(this.desiredText);
+  }
+
+  /** The kubelet for the checkpoint files: each runs as a static pod whose mirror carries its template hash. */
+  runCheckpointKubelet(): void {
+    this.checkpointMirrors = new Map(
+      [...this.checkpointFiles].map(([c, content]) => {
+        const meta = (load(content) as { metadata?: { annotations?: Record<string, string> } } | undefined)?.metadata;
+        return [c, meta?.annotations?.['selfhost.dev/template-hash'] ?? ''];
+      }),
+    );
+  }
+
+  private checkpointMirrorPods(): JsonObject[] {
+    return [...this.checkpointMirrors].map(([c, hash]) => ({
+      metadata: {
+        name: `selfhost-checkpoint-${c}-${NODE}`,
+        namespace: KUBE_SYSTEM,
+        labels: { 'selfhost.dev/checkpoint-of': c },
+        annotations: { 'kubernetes.io/config.mirror': 'x', 'selfhost.dev/template-hash': hash },
+      },
+      spec: { nodeName: NODE, containers: [{ name: c, image: IMAGE }] },
+      status: { conditions: readyConditions(true), containerStatuses: [{ name: c, restartCount: 0, state: { running: {} } }] },
+    }));
   }
 
   /** The kubelet: static pods follow the files; a handover gate opens when its static pod is gone. */
