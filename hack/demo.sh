@@ -76,7 +76,7 @@ watch_until "the pivot" '[ "$(jp "{.status.phase}")" = SelfHosted ] && ready' 12
 say "5/6 the upgrade: spec.version $FROM → $TO (one edit)"
 make -s load-images VERSION="$TO"
 kubectl patch controlplane cluster --type=merge -p "{\"spec\":{\"version\":\"$TO\"}}"
-watch_until "the upgrade" '[ "$(jp "{.status.lastUpgrade.to}")" = "$TO" ] && [ "$(jp "{.status.lastUpgrade.result}")" = Succeeded ] && [ "$(jp "{.status.phase}")" = SelfHosted ] && ready' 1200
+watch_until "the upgrade" '[ "$(jp "{.status.lastUpgrade.toVersion}")" = "$TO" ] && [ "$(jp "{.status.lastUpgrade.result}")" = Succeeded ] && [ "$(jp "{.status.phase}")" = SelfHosted ] && ready' 1200
 kubectl version | sed -n 's/^Server Version/Server Version/p'
 
 say "6/6 done in $((SECONDS - t0))s"
