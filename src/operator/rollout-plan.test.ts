@@ -130,7 +130,8 @@ describe('computeRolloutPlan', () => {
     expect(w.workloads.get('DaemonSet/selfhost-kube-apiserver')?.['spec']).toEqual(w.snapshot().revisions.get('kube-apiserver')?.object['spec']);
   });
 
-  it('names each snapshot for its cluster, edit and target: a new cluster or a new edit never reuses an old file', () => {
+  // Whole simulated runs: about 1–5 s on an idle machine, more while a node tier shares the 2 cores.
+  it('names each snapshot for its cluster, edit and target: a new cluster or a new edit never reuses an old file', { timeout: 20_000 }, () => {
     const jobName = (uid: string, generation: number): string => {
       const w = pivoted('v1.37.1', { version: 'v1.37.2' }, true);
       w.cp = { ...w.cp, metadata: { ...w.cp.metadata, uid, generation } };

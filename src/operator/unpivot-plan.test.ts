@@ -86,7 +86,8 @@ describe('computeUnpivotPlan: the whole unpivot against the simulator', () => {
     expect([...w.mirrors.values()].every((m) => m.ready)).toBe(true);
   });
 
-  it('plans the same action at every intermediate state when replayed (no hidden state: a crash anywhere resumes)', () => {
+  // Whole simulated runs: about 1–5 s on an idle machine, more while a node tier shares the 2 cores.
+  it('plans the same action at every intermediate state when replayed (no hidden state: a crash anywhere resumes)', { timeout: 20_000 }, () => {
     const reference = pivotedThenUnpivot();
     const steps = runUnpivotToCompletion(reference);
     const w = pivotedThenUnpivot();
