@@ -137,6 +137,11 @@ describe('tier node: golden path (pivot, a patch upgrade by editing spec.version
     // The verified etcd snapshot taken before the first step is on the node's disk (this host),
     // whole: its size and sha256 as recorded, and etcd's integrity trailer (sha256 of the db) holds.
     const snap = done.lastUpgrade?.snapshot;
+    const snapStep = done.plan?.steps.find((s) => s.action === 'Snapshot');
+    console.log(
+      `golden: etcd snapshot ${snap?.size ?? '?'} bytes, revision ${snap?.revision ?? '?'}, ${snap?.keys ?? '?'} keys, ` +
+        `step ${snapStep?.startedAt ?? '?'} → ${snapStep?.finishedAt ?? '?'}`,
+    );
     expect(snap?.revision).toBeGreaterThan(0);
     expect(snap?.keys).toBeGreaterThan(0);
     const bytes = readFileSync(snap?.path ?? '/nonexistent');
