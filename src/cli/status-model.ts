@@ -23,8 +23,7 @@ import {
   type PlanStep,
 } from '../api/types.js';
 import type { JsonObject } from '../kube/client.js';
-import { LABEL_CHECKPOINT_OF } from '../operator/checkpoint-pod.js';
-import { arr, computeNodeView, computePodView, labelsOf, metaOf, nameOf, rec, str, type PodView } from '../operator/snapshot.js';
+import { arr, computeNodeView, computePodRole, computePodView, labelsOf, metaOf, nameOf, rec, str, type PodView } from '../operator/snapshot.js';
 import { computePodVersion } from '../operator/status.js';
 import { computeSecondsBetween } from './status-table.js';
 
@@ -198,10 +197,11 @@ export function computeInstances(snap: StatusSnapshot): PlacedInstance[] {
   const activeCheckpoints = new Set((snap.controlPlane?.status?.checkpoints ?? []).filter((c) => c.active).map((c) => `${c.node}/${c.component}`));
   const out: PlacedInstance[] = [];
   for (const pod of snap.pods) {
-    const view = computePodView(pod);
+    const role = computePodRole(pod);
+    const view = computePodView(pod, role);
     if (view.node === undefined || view.agent) continue;
-    const checkpointOf = labelsOf(pod)[LABEL_CHECKPOINT_OF];
-    if (view.mirror && isComponent(checkpointOf)) {
+    const checkpointOf = role.checkpointOf;
+    if (checkpointOf !== undefined) {
       // A dormant checkpoint is Ready too (it has no probes): it counts only while it stands in.
       if (activeCheckpoints.has(`${view.node}/${checkpointOf}`)) {
         out.push({ node: view.node, component: checkpointOf, instance: instanceOf(view, checkpointOf, 'checkpoint') });

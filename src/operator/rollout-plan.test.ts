@@ -386,7 +386,11 @@ describe('computeRolloutPlan', () => {
     const none = w.rollout(later(11)).action;
     expect(none.type === 'Wait' && none.reason).toBe("waiting for the kubelet on cp1 to run etcd's checkpoint (no mirror pod yet)");
     w.runCheckpointKubelet();
-    expect(w.rollout(later(22)).action.type).toBe('DeletePod');
+    w.checkpointNotRunning.add('etcd');
+    const starting = w.rollout(later(22)).action;
+    expect(starting.type === 'Wait' && starting.reason).toBe("waiting for etcd's checkpoint on cp1 to run (its supervisor has not started)");
+    w.checkpointNotRunning.clear();
+    expect(w.rollout(later(33)).action.type).toBe('DeletePod');
   });
 
   it('a failed apiserver after etcd entered 3.7 rolls Kubernetes back and keeps the Ready etcd (no minor downgrade by image)', () => {

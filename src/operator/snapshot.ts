@@ -233,10 +233,10 @@ export function isOperatorPod(role: PodRole): boolean {
   return role.component !== undefined || role.agent || role.etcdSnapshot || role.checkpointOf !== undefined;
 }
 
-export function computePodView(pod: JsonObject): PodView {
+export function computePodView(pod: JsonObject, role: PodRole = computePodRole(pod)): PodView {
   const spec = rec(pod['spec']);
   const status = rec(pod['status']);
-  const { node, mirror, component, agent } = computePodRole(pod);
+  const { node, mirror, component, agent } = role;
   const main = rec(arr(spec['containers'])[0]);
   const commandLine = [...arr(main['command']), ...arr(main['args'])].filter((s): s is string => typeof s === 'string');
   const initStarted = arr(status['initContainerStatuses'])
@@ -314,21 +314,26 @@ export function computeSnapshot(world: RawWorld, agentConfigMapName: (node: stri
     .sort(byName);
   const cms = new Map(world.configMaps.map((cm) => [nameOf(cm), cm]));
   const agents = new Map(nodes.map((n) => [n.name, computeAgentView(n.name, cms.get(agentConfigMapName(n.name)))]));
-  const pods = world.pods
-    .map(computePodView)
-    .filter((p) => p.component !== undefined || p.agent)
-    .sort(byName);
   const workloads = new Map<string, JsonObject>();
   for (const ds of world.daemonSets) workloads.set(workloadKey('DaemonSet', nameOf(ds)), ds);
   for (const d of world.deployments) workloads.set(workloadKey('Deployment', nameOf(d)), d);
   const revisions = parseRevisions(rec(cms.get(REVISIONS_CONFIGMAP)?.['data']));
-  const snapshotPods = world.pods.filter((p) => computePodRole(p).etcdSnapshot).sort((a, b) => (nameOf(a) < nameOf(b) ? -1 : 1));
-  const checkpointPods = world.pods
-    .flatMap((p): CheckpointPodView[] => {
-      const checkpointOf = computePodRole(p).checkpointOf;
-      return checkpointOf === undefined ? [] : [{ ...computePodView(p), checkpointOf }];
-    })
-    .sort(byName);
+  // One pass over kube-system's pods (thousands in a large cluster): each pod's role decides which
+  // of the three lists reads it; pods of none of them (the informer's stubs) get no view at all.
+  const pods: PodView[] = [];
+  const snapshotPods: JsonObject[] = [];
+  const checkpointPods: CheckpointPodView[] = [];
+  for (const raw of world.pods) {
+    const role = computePodRole(raw);
+    if (role.etcdSnapshot) snapshotPods.push(raw);
+    if (role.component === undefined && !role.agent && role.checkpointOf === undefined) continue;
+    const view = computePodView(raw, role);
+    if (view.component !== undefined || view.agent) pods.push(view);
+    if (role.checkpointOf !== undefined) checkpointPods.push({ ...view, checkpointOf: role.checkpointOf });
+  }
+  pods.sort(byName);
+  checkpointPods.sort(byName);
+  snapshotPods.sort((a, b) => (nameOf(a) < nameOf(b) ? -1 : 1));
   const configMapNames = [...cms.keys()].sort();
   return { controlPlane: world.controlPlane, nodes, agents, pods, workloads, revisions, snapshotPods, checkpointPods, configMapNames };
 }

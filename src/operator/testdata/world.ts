@@ -125,6 +125,8 @@ export class SimWorld {
   checkpointMirrors = new Map<ComponentName, string>();
   checkpointFiles = new Map<ComponentName, string>();
   checkpointKubeletPaused = false;
+  /** Checkpoints whose mirror pod exists but whose supervisor (main container) is not running yet. */
+  checkpointNotRunning = new Set<ComponentName>();
   mirrors = new Map<ComponentName, { ready: boolean; command: string[]; image: string }>();
   workloads = new Map<string, JsonObject>();
   selfPods = new Map<ComponentName, SelfPod>();
@@ -443,7 +445,10 @@ export class SimWorld {
         annotations: { 'kubernetes.io/config.mirror': 'x', 'selfhost.dev/template-hash': hash },
       },
       spec: { nodeName: NODE, containers: [{ name: c, image: IMAGE }] },
-      status: { conditions: readyConditions(true), containerStatuses: [{ name: c, restartCount: 0, state: { running: {} } }] },
+      status: {
+        conditions: readyConditions(!this.checkpointNotRunning.has(c)),
+        containerStatuses: [{ name: c, restartCount: 0, state: this.checkpointNotRunning.has(c) ? { waiting: { reason: 'ContainerCreating' } } : { running: {} } }],
+      },
     }));
   }
 
