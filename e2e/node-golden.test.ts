@@ -10,13 +10,12 @@ import { createWorld } from '../test/support/world.js';
 import { waitFor } from '../test/support/wait.js';
 import { askService, clients, REPO, runNodeScript, startEchoService, STATE, type Clients } from './node.js';
 import {
-  applyDeploy,
+  freshNodeForSelfhost,
   kubectl,
   logTail,
-  make,
-  readControlPlane,
   startAckWriter,
   superviseOperator,
+  waitControlPlane,
   type ControlPlaneView,
   type SupervisedOperator,
 } from './pivot.js';
@@ -47,15 +46,8 @@ interface CpFull extends ControlPlaneView {
   plan?: { operation?: string; steps: { component: string; action?: string; fromVersion?: string; toVersion?: string; state: string; startedAt?: string; finishedAt?: string }[] };
 }
 
-async function waitCondition(c: Clients, what: string, ok: (v: CpFull) => boolean, timeoutMs: number): Promise<CpFull> {
-  const deadline = Date.now() + timeoutMs;
-  let last: CpFull | undefined;
-  while (Date.now() < deadline) {
-    last = (await readControlPlane(c.kc)) as CpFull | undefined;
-    if (last !== undefined && ok(last)) return last;
-    await new Promise((r) => setTimeout(r, 2000));
-  }
-  throw new Error(`${what} not reached within ${timeoutMs / 1000} s; last status: ${JSON.stringify(last)}`);
+function waitCondition(c: Clients, what: string, ok: (v: CpFull) => boolean, timeoutMs: number): Promise<CpFull> {
+  return waitControlPlane(c.kc, what, ok, timeoutMs);
 }
 
 const isReady = (v: CpFull): boolean => v.conditions.some((c) => c.type === 'Ready' && c.status === 'True');
@@ -75,14 +67,7 @@ describe('tier node: golden path (pivot, a patch upgrade by editing spec.version
   let op: SupervisedOperator | undefined;
 
   beforeAll(async () => {
-    make('build');
-    make('image');
-    await runNodeScript('down');
-    await runNodeScript('up', [FROM]);
-    make('load-selfhost-image');
-    // What a registry pull would give the node: the target version's images.
-    make('load-images', { VERSION: TO });
-    applyDeploy();
+    await freshNodeForSelfhost(FROM, { imagesOf: TO });
     c = clients();
   });
 

@@ -5,8 +5,8 @@ import { load } from 'js-yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startProber, summarize } from '../test/support/prober.js';
 import { createWorld } from '../test/support/world.js';
-import { askService, clients, httpGet, NODE_IP, REPO, runNodeScript, startEchoService, type Clients } from './node.js';
-import { kubectl, make, readControlPlane, startAckWriter, type ControlPlaneView } from './pivot.js';
+import { askService, clients, httpGet, NODE_IP, REPO, startEchoService, type Clients } from './node.js';
+import { freshNodeForSelfhost, kubectl, startAckWriter, waitControlPlane, type ControlPlaneView } from './pivot.js';
 
 /**
  * The operator in its own cluster, installed as a user installs it (issue 12): `kubectl apply
@@ -51,24 +51,10 @@ function operatorLogs(): string {
 describe('tier node: the operator in its own cluster (kubectl apply -k deploy/default), through the pivot and an upgrade', () => {
   let c: Clients;
 
-  async function waitCp(what: string, ok: (v: Cp) => boolean, timeoutMs: number): Promise<Cp> {
-    const deadline = Date.now() + timeoutMs;
-    let last: Cp | undefined;
-    while (Date.now() < deadline) {
-      last = (await readControlPlane(c.kc).catch(() => undefined)) as Cp | undefined;
-      if (last !== undefined && ok(last)) return last;
-      await new Promise((r) => setTimeout(r, 2000));
-    }
-    throw new Error(`${what} not reached within ${timeoutMs / 1000} s; last status: ${JSON.stringify(last)}\n${operatorLogs()}`);
-  }
+  const waitCp = (what: string, ok: (v: Cp) => boolean, timeoutMs: number): Promise<Cp> => waitControlPlane(c.kc, what, ok, timeoutMs, () => operatorLogs());
 
   beforeAll(async () => {
-    make('build');
-    make('image');
-    await runNodeScript('down');
-    await runNodeScript('up', [FROM]);
-    make('load-selfhost-image');
-    make('load-images', { VERSION: TO });
+    await freshNodeForSelfhost(FROM, { imagesOf: TO, deploy: false });
     c = clients();
   });
 

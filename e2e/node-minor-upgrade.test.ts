@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProber, summarize } from '../test/support/prober.js';
 import { gapIn } from './figures.js';
 import { createWorld } from '../test/support/world.js';
-import { askService, clients, REPO, runNodeScript, startEchoService, type Clients } from './node.js';
-import { applyDeploy, kubectl, logTail, make, readControlPlane, startAckWriter, superviseOperator, type ControlPlaneView, type SupervisedOperator } from './pivot.js';
+import { askService, clients, REPO, startEchoService, type Clients } from './node.js';
+import { freshNodeForSelfhost, kubectl, logTail, startAckWriter, superviseOperator, waitControlPlane, type ControlPlaneView, type SupervisedOperator } from './pivot.js';
 
 /**
  * A minor upgrade in one edit on a real node (make e2e): a kubeadm cluster at MINOR_FROM (v1.36.4,
@@ -36,25 +36,10 @@ describe('tier node: a minor upgrade in one edit (etcd through its intermediate 
   let c: Clients;
   let op: SupervisedOperator | undefined;
 
-  async function waitCp(what: string, ok: (v: Cp) => boolean, timeoutMs: number): Promise<Cp> {
-    const deadline = Date.now() + timeoutMs;
-    let last: Cp | undefined;
-    while (Date.now() < deadline) {
-      last = (await readControlPlane(c.kc)) as Cp | undefined;
-      if (last !== undefined && ok(last)) return last;
-      await new Promise((r) => setTimeout(r, 2000));
-    }
-    throw new Error(`${what} not reached within ${timeoutMs / 1000} s; last status: ${JSON.stringify(last)}\noperator log:\n${logTail(op?.current().log ?? '', 80)}`);
-  }
+  const waitCp = (what: string, ok: (v: Cp) => boolean, timeoutMs: number): Promise<Cp> => waitControlPlane(c.kc, what, ok, timeoutMs, () => `operator log:\n${logTail(op?.current().log ?? '', 80)}`);
 
   beforeAll(async () => {
-    make('build');
-    make('image');
-    await runNodeScript('down');
-    await runNodeScript('up', [FROM]);
-    make('load-selfhost-image');
-    make('load-images', { VERSION: TO });
-    applyDeploy();
+    await freshNodeForSelfhost(FROM, { imagesOf: TO });
     c = clients();
   });
 

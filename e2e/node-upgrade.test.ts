@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProber, summarize } from '../test/support/prober.js';
 import { createWorld } from '../test/support/world.js';
 import { clients, nodeVersion, REPO, runNodeScript, type Clients } from './node.js';
-import { applyDeploy, kubectl, logTail, make, readControlPlane, startAckWriter, superviseOperator, type SupervisedOperator } from './pivot.js';
+import { freshNodeForSelfhost, kubectl, logTail, readControlPlane, startAckWriter, superviseOperator, waitControlPlane, type SupervisedOperator } from './pivot.js';
 
 /**
  * Rollouts after the pivot on a real node (make e2e): a broken override of the apiserver rolled
@@ -29,15 +29,8 @@ async function status(c: Clients): Promise<Status | undefined> {
   return (await readControlPlane(c.kc)) as Status | undefined;
 }
 
-async function waitFor(c: Clients, what: string, ok: (s: Status) => boolean, timeoutMs: number, op?: SupervisedOperator): Promise<Status> {
-  const deadline = Date.now() + timeoutMs;
-  let last: Status | undefined;
-  while (Date.now() < deadline) {
-    last = await status(c);
-    if (last !== undefined && ok(last)) return last;
-    await new Promise((r) => setTimeout(r, 2000));
-  }
-  throw new Error(`${what} not reached within ${timeoutMs / 1000} s; last status: ${JSON.stringify(last)}\noperator log:\n${logTail(op?.current().log ?? '', 60)}`);
+function waitFor(c: Clients, what: string, ok: (s: Status) => boolean, timeoutMs: number, op?: SupervisedOperator): Promise<Status> {
+  return waitControlPlane(c.kc, what, ok, timeoutMs, () => `operator log:\n${logTail(op?.current().log ?? '', 60)}`);
 }
 
 const ready = (s: Status): boolean => s.conditions.some((x) => x.type === 'Ready' && x.status === 'True');
@@ -59,13 +52,7 @@ describe('tier node: rollouts after the pivot', () => {
   let op: SupervisedOperator | undefined;
 
   beforeAll(async () => {
-    make('build');
-    make('image');
-    await runNodeScript('down');
-    await runNodeScript('up', [FROM]);
-    make('load-selfhost-image');
-    make('load-images', { VERSION: TO });
-    applyDeploy();
+    await freshNodeForSelfhost(FROM, { imagesOf: TO });
     c = clients();
     const supervised = await superviseOperator('upgrade');
     op = supervised;

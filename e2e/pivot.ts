@@ -43,15 +43,18 @@ export function make(target: string, env: Record<string, string> = {}): string {
 
 /**
  * A fresh static-pod node cluster at `version`, ready for the operator: the selfhost image built
- * and imported, the CRD and RBAC applied.
+ * and imported; `imagesOf` another version's images loaded too (what a registry would serve the
+ * node for an upgrade); the CRD and RBAC applied unless `deploy` is false (an install that brings
+ * its own, e.g. `kubectl apply -k deploy/default`).
  */
-export async function freshNodeForSelfhost(version: string): Promise<void> {
+export async function freshNodeForSelfhost(version: string, opts: { imagesOf?: string; deploy?: boolean } = {}): Promise<void> {
   make('build');
   make('image');
   await runNodeScript('down');
   await runNodeScript('up', [version]);
   make('load-selfhost-image');
-  applyDeploy();
+  if (opts.imagesOf !== undefined) make('load-images', { VERSION: opts.imagesOf });
+  if (opts.deploy !== false) applyDeploy();
 }
 
 /** CRD, RBAC, and the sample ControlPlane's prerequisites (the operator itself runs out of cluster). */
@@ -131,6 +134,28 @@ export async function readControlPlane(kc: KubeConfig): Promise<ControlPlaneView
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Polls the ControlPlane's status every 2 s until `ok` holds (an unreadable status, e.g. while the
+ * apiserver hands over, is simply polled again); on timeout the error carries the last status and
+ * `context()` (an operator log tail, say).
+ */
+export async function waitControlPlane<T extends ControlPlaneView>(
+  kc: KubeConfig,
+  what: string,
+  ok: (v: T) => boolean,
+  timeoutMs: number,
+  context: () => string = () => '',
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = (await readControlPlane(kc)) as T | undefined;
+    if (last !== undefined && ok(last)) return last;
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  throw new Error(`${what} not reached within ${timeoutMs / 1000} s; last status: ${JSON.stringify(last)}\n${context()}`);
 }
 
 export function isReadyView(v: ControlPlaneView | undefined): boolean {
