@@ -238,10 +238,14 @@ describe('deploy/ manifests', () => {
     expect(mebibytes(resources.requests['memory'] ?? '')).toBeLessThanOrEqual(mebibytes(resources.limits['memory'] ?? ''));
   });
 
-  it("size V8's heap for the pod: a 1 MiB young generation, the old one capped below the memory limit", () => {
-    const env = (container()['env'] ?? []) as { name: string; value?: string }[];
-    const options = env.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '';
-    expect(options.split(' ')).toContain('--max-semi-space-size=1');
+  it("size V8's heap for the pod: the image's entrypoint with a 1 MiB young generation, the old one capped below the memory limit", () => {
+    const command = (container()['command'] ?? []) as string[];
+    // The image's entrypoint (node /app/dist/cli/main.js) with node flags between the two.
+    expect([command[0], command.at(-1)]).toEqual(['node', '/app/dist/cli/main.js']);
+    const flags = command.slice(1, -1);
+    expect(flags.every((f) => f.startsWith('--'))).toBe(true);
+    expect(flags).toEqual(expect.arrayContaining(['--optimize-for-size', '--max-semi-space-size=1']));
+    const options = flags.join(' ');
     const oldSpace = Number(/--max-old-space-size=(\d+)/.exec(options)?.[1]);
     const limits = (container()['resources'] as { limits: Record<string, string> }).limits;
     // Room above the old generation for code, native memory and the binary's pages the cgroup is charged for.

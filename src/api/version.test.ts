@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareVersions, formatVersion, minorDelta, minorKey, mustParseVersion, parseVersion } from './version.js';
+import { compareVersionTexts, compareVersions, formatVersion, minorDelta, minorKey, mustParseVersion, parseVersion } from './version.js';
 
 describe('parseVersion', () => {
   it.each([
@@ -35,5 +35,22 @@ describe('compareVersions / minorDelta / minorKey', () => {
     expect(minorDelta(v('v1.37.0'), v('v1.36.9'))).toBe(-1);
     expect(minorDelta(v('v1.37.0'), v('v2.0.0'))).toBeUndefined();
     expect(minorKey(v('v1.37.2'))).toBe('1.37');
+  });
+});
+
+describe('compareVersionTexts', () => {
+  it.each([
+    ['v1.9.0', 'v1.10.0', -1],
+    ['v1.37.10', 'v1.37.2', 1],
+    ['v1.37.2', 'v1.37.2', 0],
+    ['v1.37.2', 'latest', -1],
+    ['latest', 'v1.37.2', 1],
+    ['b', 'a', 1],
+  ])('%s vs %s → %i', (a, b, sign) => {
+    expect(Math.sign(compareVersionTexts(a, b))).toBe(sign);
+  });
+
+  it('sorts like a version table', () => {
+    expect(['v1.37.10', 'v1.9.3', 'v1.37.2', 'v2.0.0'].sort(compareVersionTexts)).toEqual(['v1.9.3', 'v1.37.2', 'v1.37.10', 'v2.0.0']);
   });
 });

@@ -31,6 +31,20 @@ export function compareVersions(a: Version, b: Version): number {
   return a.major - b.major || a.minor - b.minor || a.patch - b.patch;
 }
 
+/**
+ * Compares two version texts as versions (v1.9.0 < v1.10.0); texts that are not versions compare
+ * as plain strings after them. Not `localeCompare(..., { numeric: true })`: that would page in
+ * ICU's collation data (~6 MiB of the operator's resident memory) for a three-number comparison.
+ */
+export function compareVersionTexts(a: string, b: string): number {
+  const va = parseVersion(a);
+  const vb = parseVersion(b);
+  if (va !== undefined && vb !== undefined) return compareVersions(va, vb);
+  if (va !== undefined) return -1;
+  if (vb !== undefined) return 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** Minor distance to - from; undefined across majors (no skew rule spans a major). */
 export function minorDelta(from: Version, to: Version): number | undefined {
   if (from.major !== to.major) return undefined;

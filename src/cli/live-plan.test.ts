@@ -177,6 +177,24 @@ describe('computeLivePlanLines', () => {
     for (const re of want) expect(text).toMatch(re);
   });
 
+  it("an adopted kube-proxy (kubeadm's pods and labels) is read from its DaemonSet: its step is planned", () => {
+    const base = cluster('v1.37.1', '3.7.0');
+    const isProxy = (p: JsonObject): boolean => JSON.stringify(p['spec']).includes('kube-proxy:');
+    const adoptedPod = pod('kube-proxy', 'cp1', { mode: 'daemonset', version: 'v1.37.1', owner: 'kube-proxy' });
+    const ds = (complete: boolean): JsonObject => ({
+      kind: 'DaemonSet',
+      metadata: { name: 'kube-proxy', namespace: 'kube-system', generation: 2 },
+      spec: { template: { spec: { containers: [{ name: 'kube-proxy', image: (adoptedPod['spec'] as { containers: { image: string }[] }).containers[0]?.image }] } } },
+      status: { observedGeneration: 2, desiredNumberScheduled: 1, updatedNumberScheduled: complete ? 1 : 0, numberAvailable: 1 },
+    });
+    const adopted = (complete: boolean): LivePlanSnapshot => ({ ...base, pods: [...base.pods.filter((p) => !isProxy(p)), adoptedPod], workloads: [ds(complete)] });
+    const text = (snap: LivePlanSnapshot): string => computeLivePlanLines(computeLivePlan(snap, { to: 'v1.37.2' }), 'selfhost').join('\n');
+    expect(text(adopted(true))).toMatch(/^ {2}5\. Upgrade kube-proxy v1\.37\.1 → v1\.37\.2$/m);
+    expect(text(adopted(true))).not.toMatch(/no instance was observed/);
+    // Mid-rollout the template says nothing of what the old pods run: unknown, as before.
+    expect(text(adopted(false))).toMatch(/kube-proxy is managed but no instance was observed/);
+  });
+
   it('computeApplyHint leaves the patch to fill in for a minor', () => {
     expect(computeApplyHint('cluster', 'v1.38.x')).toBe(`kubectl patch controlplane cluster --type=merge -p '{"spec":{"version":"v1.38.<patch>"}}'`);
     expect(computeApplyHint('other', 'v1.37.2')).toBe(`kubectl patch controlplane other --type=merge -p '{"spec":{"version":"v1.37.2"}}'`);

@@ -36,6 +36,8 @@ export interface LivePlanSnapshot {
   readonly nodes: readonly JsonObject[];
   /** kube-system pods (what runs). */
   readonly pods: readonly JsonObject[];
+  /** kube-system DaemonSets and Deployments with their kind (an adopted kube-proxy's version). */
+  readonly workloads?: readonly JsonObject[];
 }
 
 export interface LivePlanOptions {
@@ -179,7 +181,18 @@ function highestPatchOf(running: Version, observed: ObservedVersions): number {
 export function computeLivePlan(snap: LivePlanSnapshot, options: LivePlanOptions = {}): LivePlanModel {
   const releases = options.releases ?? RELEASES;
   const cp = snap.controlPlane ?? defaultControlPlane(snap.name, 'v0.0.0');
-  const snapshot = computeSnapshot({ controlPlane: cp, nodes: snap.nodes, configMaps: [], pods: snap.pods, daemonSets: [], deployments: [] }, () => '');
+  const workloads = snap.workloads ?? [];
+  const snapshot = computeSnapshot(
+    {
+      controlPlane: cp,
+      nodes: snap.nodes,
+      configMaps: [],
+      pods: snap.pods,
+      daemonSets: workloads.filter((w) => w['kind'] === 'DaemonSet'),
+      deployments: workloads.filter((w) => w['kind'] === 'Deployment'),
+    },
+    () => '',
+  );
   const observed = computeObservedVersions(snapshot);
   const running = lowestVersion((observed['kube-apiserver'] ?? []).map((i) => i.version));
   const kubelets = kubeletsOf(snap.nodes);

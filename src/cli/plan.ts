@@ -112,7 +112,7 @@ async function runLivePlan(io: CliIo, program: string, deps: LiveDeps, req: Live
     return EXIT_REFUSED;
   }
   const model = computeLivePlan(
-    { name: req.name, ...(world.controlPlane === undefined ? {} : { controlPlane: world.controlPlane }), nodes: world.nodes, pods: world.pods },
+    { name: req.name, ...(world.controlPlane === undefined ? {} : { controlPlane: world.controlPlane }), nodes: world.nodes, pods: world.pods, workloads: world.workloads },
     {
       ...(req.to === undefined ? {} : { to: req.to }),
       ...(req.etcdVersionOverride === undefined ? {} : { etcdVersionOverride: req.etcdVersionOverride }),

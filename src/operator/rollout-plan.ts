@@ -19,6 +19,7 @@
  * The failed target is not retried until the spec asks for something else (a new hash).
  */
 import type { Revision } from '../api/revisions.js';
+import { compareVersionTexts } from '../api/version.js';
 import type { ComponentName, LastUpgrade, PlanStep, SnapshotStatus } from '../api/types.js';
 import { labelsOf, nameOf, rec, str } from './snapshot.js';
 import { computeDesiredSnapshotJob, parseSnapshotResult, snapshotJobName } from './etcd-snapshot-job.js';
@@ -29,7 +30,7 @@ import { planVersionChange } from '../plan/plan.js';
 import type { ObservedVersions, VersionedComponent } from '../plan/types.js';
 import type { JsonObject } from '../kube/client.js';
 import { liveWorkload, type DesiredComponent, type DesiredState } from './desired.js';
-import { computePreflightFailure } from './pivot-plan.js';
+import { computePreflightFailure, isRolloutComplete } from './pivot-plan.js';
 import { computeRolloutHealth } from './rollout-health.js';
 import type { Snapshot } from './snapshot.js';
 import { computePodVersion } from './status.js';
@@ -111,7 +112,7 @@ export function computeObservedVersions(snap: Snapshot): ObservedVersions {
         const version = computePodVersion(c, p.image);
         return version === undefined || p.node === undefined ? [] : [{ node: p.node, version }];
       });
-  const proxy = per('kube-proxy')[0]?.version;
+  const proxy = per('kube-proxy')[0]?.version ?? computeDaemonSetProxyVersion(snap);
   return {
     etcd: per('etcd'),
     'kube-apiserver': per('kube-apiserver'),
@@ -119,6 +120,18 @@ export function computeObservedVersions(snap: Snapshot): ObservedVersions {
     'kube-scheduler': per('kube-scheduler'),
     ...(proxy === undefined ? {} : { 'kube-proxy': proxy }),
   };
+}
+
+/**
+ * kube-proxy's version from kubeadm's DaemonSet, once its rollout is complete (every pod runs the
+ * template). Why: the pivot adopts that DaemonSet without restarting its pods, so they keep
+ * kubeadm's labels and no pod reads as kube-proxy; without this the skew check skipped kube-proxy
+ * and `selfhost plan` said "no instance was observed" of a kube-proxy the rollout upgrades.
+ */
+function computeDaemonSetProxyVersion(snap: Snapshot): string | undefined {
+  const ds = snap.workloads.get('DaemonSet/kube-proxy');
+  if (ds === undefined || !isRolloutComplete(ds)) return undefined;
+  return versionOfTemplate('kube-proxy', ds);
 }
 
 function versionOfTemplate(c: ComponentName, object: Record<string, unknown>): string | undefined {
@@ -139,7 +152,7 @@ function kubeVersions(revisions: Snapshot['revisions']): string[] {
   return (['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const)
     .map((c) => revisions.get(c)?.version)
     .filter((v): v is string => v !== undefined)
-    .sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+    .sort(compareVersionTexts);
 }
 function lowestKubeVersion(revisions: Snapshot['revisions']): string | undefined {
   return kubeVersions(revisions)[0];
@@ -178,7 +191,7 @@ export function computeRolloutPlan(input: RolloutInput): RolloutPlan {
   const highestProven = highestKubeVersion(snap.revisions);
   // A downgrade (an abort back to where an upgrade started, or a patch down) goes in reverse
   // skew order, so nothing is ever newer than the apiservers.
-  const isDowngrade = highestProven !== undefined && spec.version.localeCompare(highestProven, undefined, { numeric: true }) < 0;
+  const isDowngrade = highestProven !== undefined && compareVersionTexts(spec.version, highestProven) < 0;
   const order = isDowngrade ? DOWNGRADE : FORWARD;
   const byName = new Map(target.components.map((c) => [c.name, c]));
   const ordered = order.flatMap((n) => {

@@ -17,7 +17,7 @@
  * 3. The operator as a child process (`node --expose-gc --import <probe> <cli> run`, deploy/rbac's
  *    ServiceAccount): the pivot to SelfHosted (peak RSS during it), --settle-seconds idle, then the
  *    probe's report (SIGUSR2: before and after a forced GC).
- * 4. Each variant (default: deploy/manager/operator.yaml's NODE_OPTIONS and memory limit, then no
+ * 4. Each variant (default: deploy/manager/operator.yaml's node flags and memory limit, then no
  *    flags) restarted on the pivoted, idle world: informers synced, --settle-seconds, report.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -87,14 +87,15 @@ const snapshotDir = values['heap-snapshot'] === undefined ? undefined : resolve(
 if (snapshotDir !== undefined) mkdirSync(snapshotDir, { recursive: true });
 
 /**
- * The variant deploy/manager/operator.yaml runs: its NODE_OPTIONS as node flags and, as root, its
+ * The variant deploy/manager/operator.yaml runs: the node flags of its command and, as root, its
  * memory limit as a memory cgroup (without one, Node sizes V8's heap from the host's memory).
  */
 function deploymentVariant(): string {
   const docs = loadAll(readFileSync(join(REPO, 'deploy/manager/operator.yaml'), 'utf8')).map(rec);
   const pod = rec(rec(rec(docs.find((d) => d['kind'] === 'Deployment')?.['spec'])['template'])['spec']);
   const container = arr(pod['containers']).map(rec).find((c) => c['name'] === 'operator');
-  const nodeOptions = str(arr(container?.['env']).map(rec).find((e) => e['name'] === 'NODE_OPTIONS')?.['value']) ?? '';
+  // command: [node, ...flags, /app/dist/cli/main.js]
+  const nodeOptions = arr(container?.['command']).filter((w): w is string => typeof w === 'string' && w.startsWith('--')).join(' ');
   const limit = /^(\d+)(Mi|Gi)$/.exec(str(rec(rec(container?.['resources'])['limits'])['memory']) ?? '');
   const limitMiB = limit === null ? undefined : Number(limit[1]) * (limit[2] === 'Gi' ? 1024 : 1);
   const cgroup = limitMiB !== undefined && process.getuid?.() === 0 ? `MEMORY_LIMIT_MIB=${limitMiB} ` : '';
