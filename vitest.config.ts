@@ -41,6 +41,18 @@ export default defineConfig({
         },
       },
       {
+        // make e2e-kind (hack/kind-e2e.sh): the specs shared with tier node against a kind cluster
+        // the script created; no global setup (no tier node).
+        test: {
+          name: 'e2e-kind',
+          include: ['e2e/**/*.kind.ts'],
+          environment: 'node',
+          testTimeout: 600_000,
+          hookTimeout: 900_000,
+          fileParallelism: false,
+        },
+      },
+      {
         test: {
           name: 'e2e',
           include: ['e2e/**/*.test.ts'],

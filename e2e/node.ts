@@ -24,7 +24,8 @@ export const REPO = ((): string => {
   return path.basename(path.dirname(up)) === '.cache' ? path.resolve(up, '..', '..') : up;
 })();
 export const STATE = path.join(REPO, '.cluster', 'node');
-export const KUBECONFIG = path.join(STATE, 'kubeconfig');
+/** Tier node's admin kubeconfig; `make e2e-kind` points the shared specs at a kind cluster's instead. */
+export const KUBECONFIG = process.env.SELFHOST_E2E_KUBECONFIG ?? path.join(STATE, 'kubeconfig');
 export const BASELINE = path.join(REPO, '.cluster', 'node-baseline', 'snapshot.txt');
 export const NODE_NAME = 'selfhost-node';
 export const NODE_IP = '10.10.0.1';

@@ -21,6 +21,9 @@ export function kubectl(args: string[], input?: string): { code: number; out: st
 }
 
 export function kubectlBin(): string {
+  // make e2e-kind: the user's kubectl.
+  const own = process.env.SELFHOST_E2E_KUBECTL;
+  if (own !== undefined) return own;
   const bin = k8sBin(nodeVersion(), 'kubectl');
   if (existsSync(bin)) return bin;
   const r = spawnSync('make', ['-s', '--no-print-directory', 'node-kubectl'], { cwd: REPO, encoding: 'utf8' });

@@ -70,6 +70,10 @@ e2e-node: setup build node-deps node-bins image ## The e2e suite on tier node (s
 UPGRADE_FROM := $(shell source hack/versions.sh && echo $$UPGRADE_FROM)
 MINOR_FROM := $(shell source hack/versions.sh && echo $$MINOR_FROM)
 
+.PHONY: e2e-kind
+e2e-kind: setup ## The in-cluster e2e spec against a kind cluster (needs Docker and kind; not on this project's CI machine) [KIND_NODE_IMAGE=kindest/node:vX.Y.Z KIND_FROM= KIND_TO=].
+	hack/kind-e2e.sh
+
 .PHONY: e2e-node-golden
 e2e-node-golden: setup build node-deps node-bins image ## `make test`'s tier-node part: the smoke test, then the golden path (pivot at UPGRADE_FROM, patch upgrade to VERSION, a cold reboot, the unpivot).
 	$(MAKE) -s node-bins VERSION=$(UPGRADE_FROM)
