@@ -8,7 +8,6 @@
  */
 import type { KubeConfig, KubernetesObject, ResponseContext } from '@kubernetes/client-node';
 import { ApiException, HttpMethod, IsomorphicFetchHttpLibrary, RequestContext } from '../kube/client-node.js';
-import { createRequestAuthenticator, type RequestAuthenticator } from '../kube/connection-pool.js';
 import type { ListResult, ListWatchSource, WatchEvent, WatchEventType } from './list-watch.js';
 
 export interface KubeListWatchOptions<T extends KubernetesObject = KubernetesObject> {
@@ -52,8 +51,6 @@ export function kubeListWatch<T extends KubernetesObject>(opts: KubeListWatchOpt
   if (opts.labelSelector !== undefined) selectors['labelSelector'] = opts.labelSelector;
   if (opts.fieldSelector !== undefined) selectors['fieldSelector'] = opts.fieldSelector;
   const watchTimeout = opts.watchTimeoutSeconds ?? (() => 300 + Math.floor(Math.random() * 300));
-  // One connection pool for this source's list pages and watch streams.
-  const conn: Connection = { kc: opts.kc, auth: createRequestAuthenticator(opts.kc) };
 
   return {
     async list(signal): Promise<ListResult<T>> {
@@ -63,7 +60,7 @@ export function kubeListWatch<T extends KubernetesObject>(opts: KubeListWatchOpt
       do {
         const query: Record<string, string> = { ...selectors, limit: String(pageSize) };
         if (next !== undefined) query['continue'] = next;
-        const page = computeListPage(await getJson(conn, opts.path, query, signal), opts.path);
+        const page = computeListPage(await getJson(opts.kc, opts.path, query, signal), opts.path);
         for (const item of page.items as T[]) items.push(transform(item));
         resourceVersion = page.resourceVersion;
         next = page.continue;
@@ -100,7 +97,7 @@ export function kubeListWatch<T extends KubernetesObject>(opts: KubeListWatchOpt
         else if (event.type === 'BOOKMARK') onEvent(event as WatchEvent<T>);
         else if (EVENT_TYPES.has(event.type)) onEvent({ type: event.type as WatchEventType, object: transform(event.object as T) });
       };
-      streamLines(conn, opts.path, query, stream.signal, onLine).then(() => finish(), finish);
+      streamLines(opts.kc, opts.path, query, stream.signal, onLine).then(() => finish(), finish);
     },
   };
 }
@@ -154,14 +151,9 @@ export function computeListPage(body: unknown, path: string): ListPage {
   };
 }
 
-interface Connection {
-  readonly kc: KubeConfig;
-  readonly auth: RequestAuthenticator;
-}
-
 /** A GET through client-node's HTTP stack (auth, TLS); non-2xx becomes an ApiException. */
 async function send(
-  { kc, auth }: Connection,
+  kc: KubeConfig,
   verb: 'list' | 'watch',
   path: string,
   query: Record<string, string>,
@@ -172,7 +164,7 @@ async function send(
   const ctx = new RequestContext(cluster.server + path, HttpMethod.GET);
   for (const [k, v] of Object.entries(query)) ctx.setQueryParam(k, v);
   ctx.setHeaderParam('Accept', 'application/json');
-  await auth.authenticate(ctx);
+  await kc.applySecurityAuthentication(ctx);
   ctx.setSignal(signal);
   const res = await new IsomorphicFetchHttpLibrary().send(ctx).toPromise();
   if (res.httpStatusCode < 200 || res.httpStatusCode > 299) {
@@ -188,13 +180,13 @@ async function send(
  * private, fixed timer, which would fight the informer's watchdog on healthy quiet watches.
  */
 async function streamLines(
-  conn: Connection,
+  kc: KubeConfig,
   path: string,
   query: Record<string, string>,
   signal: AbortSignal,
   onLine: (line: string) => void,
 ): Promise<void> {
-  const res = await send(conn, 'watch', path, query, signal);
+  const res = await send(kc, 'watch', path, query, signal);
   const body = res.body.stream();
   if (body === null) return;
   const decoder = new TextDecoder();
@@ -215,8 +207,8 @@ async function streamLines(
  */
 const LIST_PAGE_TIMEOUT_MS = 60_000;
 
-async function getJson(conn: Connection, path: string, query: Record<string, string>, signal: AbortSignal): Promise<unknown> {
-  const res = await send(conn, 'list', path, query, AbortSignal.any([signal, AbortSignal.timeout(LIST_PAGE_TIMEOUT_MS)]));
+async function getJson(kc: KubeConfig, path: string, query: Record<string, string>, signal: AbortSignal): Promise<unknown> {
+  const res = await send(kc, 'list', path, query, AbortSignal.any([signal, AbortSignal.timeout(LIST_PAGE_TIMEOUT_MS)]));
   const text = await res.body.text();
   try {
     return JSON.parse(text);

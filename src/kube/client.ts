@@ -9,7 +9,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { FIELD_MANAGER } from '../api/constants.js';
 import { ApiException, HttpMethod, IsomorphicFetchHttpLibrary, RequestContext } from './client-node.js';
-import { createRequestAuthenticator } from './connection-pool.js';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -88,7 +87,6 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 20_000;
 
 export function kubeClient(kc: KubeConfig, observe?: RequestObserver, requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): KubeClient {
   const http = new IsomorphicFetchHttpLibrary();
-  const auth = createRequestAuthenticator(kc);
 
   async function send(
     method: HttpMethod,
@@ -107,7 +105,7 @@ export function kubeClient(kc: KubeConfig, observe?: RequestObserver, requestTim
       ctx.setHeaderParam('Content-Type', contentType ?? 'application/json');
       ctx.setBody(body);
     }
-    await auth.authenticate(ctx);
+    await kc.applySecurityAuthentication(ctx);
     const timeout = AbortSignal.timeout(requestTimeoutMs);
     ctx.setSignal(signal === undefined ? timeout : AbortSignal.any([signal, timeout]));
     let code: number;
