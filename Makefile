@@ -98,7 +98,7 @@ cluster-up: ## Start a test cluster: TIER=sim (host processes + kwok) or TIER=no
 
 .PHONY: cluster-down
 cluster-down: ## Stop every test cluster this checkout started and restore the host.
-	$(MAKE) cluster-down-sim cluster-down-node
+	$(MAKE) cluster-down-sim cluster-down-node cluster-down-ha
 
 # The test harness is TypeScript; humans' `make cluster-up` runs its compiled form (product code
 # and harness only, so a type error in some test file cannot block bringing a cluster up).
