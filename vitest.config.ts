@@ -53,6 +53,17 @@ export default defineConfig({
         },
       },
       {
+        // make e2e-ha: tier ha (hack/ha), three control-plane nodes; each file starts and stops it.
+        test: {
+          name: 'e2e-ha',
+          include: ['e2e/**/*.ha.ts'],
+          environment: 'node',
+          testTimeout: 600_000,
+          hookTimeout: 900_000,
+          fileParallelism: false,
+        },
+      },
+      {
         test: {
           name: 'e2e',
           include: ['e2e/**/*.test.ts'],

@@ -20,3 +20,8 @@ cluster-down-ha: ## Stop tier ha and restore the host (processes by PID, namespa
 .PHONY: ha-status
 ha-status: ## Tier ha's nodes, etcd members and their health, and the load balancer's view (exit 1 unless 3 Ready nodes and 3 healthy members).
 	hack/ha/status.sh
+
+.PHONY: e2e-ha
+e2e-ha: setup build ha-deps node-bins ## The e2e suite on tier ha (e2e/*.ha.ts): the tier itself (three Ready nodes, three etcd members, pod traffic between nodes, cluster-down restores the host).
+	@mkdir -p $(E2E_RESULTS)
+	npx vitest run --project e2e-ha --reporter=default --reporter=json --outputFile.json=$(E2E_RESULTS)/e2e-ha.json

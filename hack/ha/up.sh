@@ -135,7 +135,8 @@ start_node() {
   st=$(ha_node_state "$n")
   name=$(ha_name "$n")
   mkdir -p "$st/logs" "$st/root"
-  nsenter --net="/run/netns/$name" -- unshare --mount --uts --propagation private -- sleep infinity &
+  # Its stdio is not the caller's: a caller reading this script's output would wait for ever.
+  nsenter --net="/run/netns/$name" -- unshare --mount --uts --propagation private -- sleep infinity </dev/null >/dev/null 2>&1 &
   echo $! > "$st/holder.pid"
   sleep 0.2
   alive "$st/holder.pid" || ha_die "node $n: its namespace holder did not start"
