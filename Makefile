@@ -93,7 +93,7 @@ VERSION ?= $(shell source hack/versions.sh && echo $$DEFAULT_VERSION)
 export VERSION
 
 .PHONY: cluster-up
-cluster-up: ## Start a test cluster: TIER=sim (host processes + kwok) or TIER=node (real kubeadm node) [VERSION=...].
+cluster-up: ## Start a test cluster: TIER=sim (host processes + kwok), TIER=node (real kubeadm node) or TIER=ha (three kubeadm control-plane nodes) [VERSION=...].
 	$(MAKE) cluster-up-$(TIER)
 
 .PHONY: cluster-down
