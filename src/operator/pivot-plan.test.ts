@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { NODE, runToCompletion, SimWorld } from './testdata/world.js';
-import type { PivotAction } from './pivot-plan.js';
+import { agentConfigMapName, LABEL_AGENT_NODE, parseAgentDesired } from '../api/agent.js';
+import type { JsonObject } from '../kube/client.js';
+import { computeDesiredState, computePivotVersion } from './desired.js';
+import { IMAGE, NODE, runToCompletion, SimWorld } from './testdata/world.js';
+import { computePivotPlan, computeWantedStates, type PivotAction } from './pivot-plan.js';
+import { computeSnapshot, type RawWorld } from './snapshot.js';
 
 function summary(a: PivotAction): string {
   switch (a.type) {
@@ -199,3 +203,40 @@ function runUntil(w: SimWorld, target: string): void {
   }
   throw new Error(`never reached ${target} on ${NODE}`);
 }
+
+describe('computePivotPlan: two control-plane nodes', () => {
+  const rename = (o: JsonObject, from: string, to: string): JsonObject => JSON.parse(JSON.stringify(o).split(from).join(to)) as JsonObject;
+  /** `now` plus a node cp2 as `before` had cp1: its Node, agent ConfigMap, mirror pods and agent pod. */
+  function withSecondNode(now: RawWorld, before: RawWorld): RawWorld {
+    const onCp1 = (p: JsonObject): boolean => (p['spec'] as { nodeName?: string } | undefined)?.nodeName === NODE;
+    const meta = (p: JsonObject): { name?: string; annotations?: Record<string, string> } => (p['metadata'] ?? {}) as { name?: string; annotations?: Record<string, string> };
+    const isMirror = (p: JsonObject): boolean => meta(p).annotations?.['kubernetes.io/config.mirror'] !== undefined;
+    const isAgent = (p: JsonObject): boolean => meta(p).name?.startsWith('selfhost-agent') === true;
+    const agentCm = before.configMaps.find((c) => (c['metadata'] as { labels?: Record<string, string> }).labels?.[LABEL_AGENT_NODE] === NODE);
+    if (agentCm === undefined) throw new Error('no agent ConfigMap');
+    const cp2Cm = { ...agentCm, metadata: { ...(agentCm['metadata'] as JsonObject), name: agentConfigMapName('cp2'), labels: { [LABEL_AGENT_NODE]: 'cp2' } } };
+    return {
+      ...now,
+      nodes: [...now.nodes, rename(now.nodes[0] ?? {}, NODE, 'cp2')],
+      configMaps: [...now.configMaps, cp2Cm],
+      pods: [...now.pods, ...before.pods.filter((p) => onCp1(p) && (isMirror(p) || isAgent(p))).map((p) => rename(p, NODE, 'cp2'))],
+    };
+  }
+  function planOf(raw: RawWorld): string {
+    const snap = computeSnapshot(raw, agentConfigMapName);
+    const atVersion = computePivotVersion(snap);
+    const desired = computeDesiredState(snap, { image: IMAGE, ...(atVersion === undefined ? {} : { atVersion }) });
+    const a = computePivotPlan(snap, desired, computeWantedStates(snap, parseAgentDesired)).action;
+    return a.type === 'SetManifest' ? `${a.state} ${a.component} on ${a.node}` : summary(a);
+  }
+
+  it("prepares every node's static scheduler before the scheduler Deployment exists: its replicas start on all nodes at once", () => {
+    const w = readyWorld();
+    runUntil(w, 'apply kube-proxy');
+    const before = w.raw();
+    expect(planOf(withSecondNode(w.raw(), before))).toBe('Prepared kube-scheduler on cp1');
+    runUntil(w, 'Prepared kube-scheduler');
+    // cp1's static shares its port now; cp2's does not yet: the Deployment must wait for it.
+    expect(planOf(withSecondNode(w.raw(), before))).toBe('Prepared kube-scheduler on cp2');
+  });
+});

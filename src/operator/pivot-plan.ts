@@ -247,6 +247,40 @@ export function computeCollisionReason(snap: Snapshot, node: string, component: 
   return `a static manifest ${path} appeared on ${node} for the self-hosted ${component}, written by ${who}: selfhost leaves it alone and changes nothing for ${component}; to go on self-hosted, move the file out of the manifest directory; to go back to kubeadm, set spec.mode StaticPods after moving it (docs/design.md "kubeadm after the pivot")`;
 }
 
+/** Before any step on a node: its agent caught up, and no conflict on the component's manifest. */
+function computeNodeGuard(snap: Snapshot, c: DesiredComponent, node: string, path: string): PivotAction | undefined {
+  const component = c.name;
+  if (!isAgentSynced(snap, node)) return { type: 'Wait', component, reason: `the node agent on ${node} is applying its desired state` };
+  const conflicts = snap.agents.get(node)?.observed?.conflicts.filter((x) => x.path === path) ?? [];
+  if (conflicts.length > 0) {
+    const collision = snap.revisions.has(component) ? computeCollisionReason(snap, node, component, path) : undefined;
+    return { type: 'Blocked', component, reason: [collision, ...conflicts.map((x) => x.message)].filter((x) => x !== undefined).join('; ') };
+  }
+  return undefined;
+}
+
+/**
+ * What makes the static `c` on `node` share its port (its Prepared manifest, then the kubelet's
+ * restart with port sharing); undefined once it does, for a component without a port-sharing
+ * variant, or where no static manifest is left to prepare.
+ */
+function computePrepareAction(snap: Snapshot, desired: DesiredState, c: DesiredComponent, node: string, want: ManifestState | undefined): PivotAction | undefined {
+  const s = c.staticByNode?.get(node) ?? c.static;
+  if (s?.preparedSha256 === undefined) return undefined;
+  const component = c.name;
+  const file = computeFileState(snap, node, c);
+  if (file !== 'Original' && file !== 'Prepared') return undefined;
+  if (file === 'Original') {
+    if (want === 'Prepared') return { type: 'Wait', component, reason: `the node agent on ${node} is preparing ${s.path}` };
+    return gated(snap, desired, { type: 'SetManifest', component, node, state: 'Prepared' });
+  }
+  const mirror = mirrorOf(snap, component, node);
+  if (mirror === undefined || !mirror.ready || !hasPortSharing(mirror)) {
+    return { type: 'Wait', component, reason: `waiting for the static ${component} on ${node} to restart with port sharing` };
+  }
+  return undefined;
+}
+
 /** The next action for one static component on one node; undefined when it is done there. */
 function computeStaticNodeAction(
   snap: Snapshot,
@@ -259,12 +293,8 @@ function computeStaticNodeAction(
   if (s === undefined) return undefined;
   if (isComponentDoneOn(snap, c, node)) return undefined;
   const component = c.name;
-  if (!isAgentSynced(snap, node)) return { type: 'Wait', component, reason: `the node agent on ${node} is applying its desired state` };
-  const conflicts = snap.agents.get(node)?.observed?.conflicts.filter((x) => x.path === s.path) ?? [];
-  if (conflicts.length > 0) {
-    const collision = snap.revisions.has(component) ? computeCollisionReason(snap, node, component, s.path) : undefined;
-    return { type: 'Blocked', component, reason: [collision, ...conflicts.map((x) => x.message)].filter((x) => x !== undefined).join('; ') };
-  }
+  const guard = computeNodeGuard(snap, c, node, s.path);
+  if (guard !== undefined) return guard;
   const file = computeFileState(snap, node, c);
   const mirror = mirrorOf(snap, component, node);
   const current = isWorkloadCurrent(snap, c);
@@ -300,15 +330,8 @@ function computeStaticNodeAction(
     return gated(snap, desired, { type: 'SetManifest', component, node, state: 'Retired' });
   }
 
-  if (s.preparedSha256 !== undefined) {
-    if (file !== 'Prepared') {
-      if (want === 'Prepared') return { type: 'Wait', component, reason: `the node agent on ${node} is preparing ${s.path}` };
-      return gated(snap, desired, { type: 'SetManifest', component, node, state: 'Prepared' });
-    }
-    if (mirror === undefined || !mirror.ready || !hasPortSharing(mirror)) {
-      return { type: 'Wait', component, reason: `waiting for the static ${component} on ${node} to restart with port sharing` };
-    }
-  }
+  const prepare = computePrepareAction(snap, desired, c, node, want);
+  if (prepare !== undefined) return prepare;
   if (!current) return gated(snap, desired, { type: 'ApplyWorkload', component });
   if (!isSelfReady(snap, c, node)) {
     return { type: 'Wait', component, reason: `waiting for the self-hosted ${component} on ${node} to become Ready` };
@@ -334,6 +357,19 @@ export function computePivotPlan(snap: Snapshot, desired: DesiredState, want: Wa
       if (isComponentDoneOn(snap, c, '')) continue;
       if (!isWorkloadCurrent(snap, c)) return plan(gated(snap, desired, { type: 'ApplyWorkload', component: c.name }));
       return plan({ type: 'Wait', component: c.name, reason: `waiting for the ${c.workloadName} rollout` });
+    }
+    // A Deployment's replicas (one per control-plane node) start on every node at once: each
+    // node's static must share its port before the Deployment exists, or the new pods crash-loop
+    // on the port until their node's turn, and the rollout never completes (seen on tier ha: the
+    // pivot waited for ever on the scheduler of node 1). Also when the Deployment exists already
+    // (a pivot stuck that way by an older operator): preparing a static is always safe.
+    if (c.kind === 'Deployment') {
+      for (const n of snap.nodes) {
+        const s = c.staticByNode?.get(n.name) ?? c.static;
+        if (s === undefined || isComponentDoneOn(snap, c, n.name)) continue;
+        const prepare = computeNodeGuard(snap, c, n.name, s.path) ?? computePrepareAction(snap, desired, c, n.name, want.get(n.name, c));
+        if (prepare !== undefined) return plan(prepare);
+      }
     }
     for (const n of snap.nodes) {
       const action = computeStaticNodeAction(snap, desired, c, n.name, want.get(n.name, c));
