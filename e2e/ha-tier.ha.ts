@@ -98,8 +98,11 @@ describe('tier ha: three control-plane nodes on one machine', () => {
           `hello from ${p.metadata?.name ?? ''}`,
         );
       }
+      // kube-proxy on each node programs the new Service within a sync period: wait for its first answer.
+      const url = `http://${svc.spec?.clusterIP ?? ''}/`;
+      await waitFor(`the Service answering on ${from}`, () => Promise.resolve(getFromNode(from, url) === '' ? undefined : true), { timeoutMs: 30_000, intervalMs: 500 });
       const answered = new Set<string>();
-      for (let i = 0; i < 15; i++) answered.add(getFromNode(from, `http://${svc.spec?.clusterIP ?? ''}/`));
+      for (let i = 0; i < 15; i++) answered.add(getFromNode(from, url));
       expect(answered.size, `the Service from ${from}: ${[...answered].join(', ')}`).toBeGreaterThanOrEqual(2);
       for (const a of answered) expect(a).toMatch(/^hello from echo-/);
     }

@@ -15,8 +15,8 @@
 #      record) is kept, so that cluster-down can run again; exit 1
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
-[ "$(id -u)" = 0 ] || ha_die "tier ha needs root"
-[ -d "$HA_STATE" ] || { ha_log "tier ha is not up"; exit 0; }
+[ "$(id -u)" = 0 ] || die "tier ha needs root"
+[ -d "$HA_STATE" ] || { log "tier ha is not up"; exit 0; }
 
 # --- 1. nodes ---
 for n in "${HA_NODES[@]}"; do
@@ -30,18 +30,18 @@ for n in "${HA_NODES[@]}"; do
       "$CONTAINERD_BIN/ctr" --address "$sock" -n k8s.io tasks kill -s SIGKILL "$t" >/dev/null 2>&1 || true
     done
   fi
-  shims=$(ha_shim_pids "$n")
+  shims=$(runtime_shim_pids "$(ha_ctrd_state "$n")")
   stop_pidfile "$st/containerd.pid" TERM 10
   for pid in $shims; do if [ -d "/proc/$pid" ]; then kill -KILL "$pid" 2>/dev/null || true; fi; done
   # Containers whose shim is gone: their processes are in the node's cgroup root.
   for _ in $(seq 100); do
     left=$(ha_cgroup_pids "$n")
-    [ -z "$left" ] && [ -z "$(ha_shim_pids "$n")" ] && break
+    [ -z "$left" ] && [ -z "$(runtime_shim_pids "$(ha_ctrd_state "$n")")" ] && break
     # shellcheck disable=SC2086  # a list of PIDs
     kill -KILL $left 2>/dev/null || true
     sleep 0.1
   done
-  [ -z "$(ha_cgroup_pids "$n")" ] || ha_log "warning: node $n: processes left in its cgroup root: $(ha_cgroup_pids "$n" | tr '\n' ' ')"
+  [ -z "$(ha_cgroup_pids "$n")" ] || log "warning: node $n: processes left in its cgroup root: $(ha_cgroup_pids "$n" | tr '\n' ' ')"
   stop_pidfile "$st/holder.pid" KILL 0
 done
 
@@ -60,9 +60,9 @@ fi
 busy=
 for n in "${HA_NODES[@]}"; do
   st=$(ha_node_state "$n")
-  if [ -n "$(ha_cgroup_pids "$n")" ] || alive "$st/holder.pid" || alive "$st/containerd.pid" || [ -n "$(ha_shim_pids "$n")" ]; then busy="$busy $n"; fi
+  if [ -n "$(ha_cgroup_pids "$n")" ] || alive "$st/holder.pid" || alive "$st/containerd.pid" || [ -n "$(runtime_shim_pids "$(ha_ctrd_state "$n")")" ]; then busy="$busy $n"; fi
 done
-[ -z "$busy" ] || ha_die "node(s)$busy still run processes (above): the host is left as it is; run make cluster-down again"
+[ -z "$busy" ] || die "node(s)$busy still run processes (above): the host is left as it is; run make cluster-down again"
 if [ -f "$HA_STATE/host/recorded" ]; then
   SELFHOST_NODE_STATE=$HA_STATE "$REPO/hack/node/host.sh" net-reset
 fi
@@ -77,7 +77,7 @@ if [ -f "$HA_STATE/created-paths" ]; then
   while IFS= read -r p; do
     [ -n "$p" ] || continue
     if findmnt -rn -o TARGET | grep -q "^$p\(/\|$\)"; then
-      ha_log "warning: $p still has mounts on the host; not removed"
+      log "warning: $p still has mounts on the host; not removed"
       continue
     fi
     rm -rf "$p"
@@ -87,7 +87,7 @@ for n in "${HA_NODES[@]}"; do rm -rf "$(ha_ctrd_root "$n")" "$(ha_ctrd_state "$n
 
 # --- 4. check ---
 if [ -f "$HA_STATE/host/recorded" ] && ! SELFHOST_NODE_STATE=$HA_STATE "$REPO/hack/node/host.sh" check; then
-  ha_die "tier ha stopped, but the host differs from its record (above; record kept in $HA_STATE/host)"
+  die "tier ha stopped, but the host differs from its record (above; record kept in $HA_STATE/host)"
 fi
 # Keep the logs for a post-mortem; everything else of the state goes.
 rm -rf "$HA_STATE.logs"
@@ -97,4 +97,4 @@ for n in "${HA_NODES[@]}"; do
   if [ -d "$(ha_node_state "$n")/logs" ]; then mv "$(ha_node_state "$n")/logs" "$HA_STATE.logs/node-$n"; fi
 done
 rm -rf "$HA_STATE"
-ha_log "tier ha stopped; host restored (logs kept in $HA_STATE.logs)"
+log "tier ha stopped; host restored (logs kept in $HA_STATE.logs)"

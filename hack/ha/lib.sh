@@ -19,9 +19,10 @@
 set -euo pipefail
 
 HA_HACK=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# The node tier's helpers (log, alive, stop_pidfile, containerd config...): this tier reuses them
-# with its own per-node paths. Its STATE is overridden below, per node, where a helper needs it.
-SELFHOST_NODE_STATE=${SELFHOST_NODE_STATE:-}
+# The node tier's helpers (log, die, alive, stop_pidfile, runtime_shim_pids, the containerd config,
+# api, apply_manifest...): this tier reuses them with its own paths, setting STATE (and NODE_IP,
+# CTRD_*) for the call where a helper reads them.
+LOG_TAG=ha
 # shellcheck source=../node/lib.sh
 source "$HA_HACK/../node/lib.sh"
 HA_STATE=${SELFHOST_HA_STATE:-$REPO/.cluster/ha}
@@ -55,9 +56,6 @@ HA_NODE_PATHS=(/etc/kubernetes /var/lib/kubelet /var/lib/etcd /var/lib/cni /etc/
 # /usr/lib/modules: kube-proxy mounts /lib/modules (DirectoryOrCreate), which is the host's.
 HA_OWNED_PATHS=("${HA_NODE_PATHS[@]}" /var/lib/selfhost-ha /run/selfhost-ha /run/netns /run/xtables.lock /usr/lib/modules)
 
-ha_log() { printf '[ha %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-ha_die() { ha_log "ERROR: $*"; exit 1; }
-
 # in_node N CMD...: run CMD in node N's namespaces (net, mount, UTS) through its holder.
 in_node() {
   local n=$1
@@ -68,13 +66,8 @@ in_node() {
 # in_sw CMD...: run CMD in the switch's network namespace (the bridge and the load balancer).
 in_sw() { nsenter --net="/run/netns/$HA_SW_NS" -- "$@"; }
 
-# ha_api N METHOD PATH [curl args]: one request through the load balancer (N unused: any node).
-ha_api() {
-  local method=$2 path=$3
-  shift 3
-  curl -sS --fail-with-body --max-time 20 --cacert "$HA_STATE/pki/ca.crt" --cert "$HA_STATE/pki/admin.crt" \
-    --key "$HA_STATE/pki/admin.key" -X "$method" "https://$HA_LB_IP:6443$path" "$@"
-}
+# ha_api METHOD PATH [curl args]: one request through the load balancer (the node tier's api).
+ha_api() { STATE=$HA_STATE NODE_IP=$HA_LB_IP api "$@"; }
 
 ha_wait_for() {
   local what=$1 secs=$2 i
@@ -83,23 +76,11 @@ ha_wait_for() {
     if "$@" >/dev/null 2>&1; then return 0; fi
     sleep 1
   done
-  ha_die "timed out after ${secs}s waiting for $what (logs: $HA_LOGS)"
+  die "timed out after ${secs}s waiting for $what (logs: $HA_LOGS)"
 }
 
 # ha_cgroup_pids N: every process in node N's cgroup root (the pods its kubelet started), found
 # exactly by the cgroup path this tier created for it.
 ha_cgroup_pids() {
   grep -l ":/$(ha_name "$1")/" /proc/[0-9]*/cgroup 2>/dev/null | cut -d/ -f3 || true
-}
-
-# ha_shim_pids N: PIDs of the containerd shims of node N's containerd (by executable and cwd).
-ha_shim_pids() {
-  local state exe pid cwd
-  state=$(ha_ctrd_state "$1")
-  while IFS= read -r exe; do
-    pid=${exe#/proc/}
-    pid=${pid%/exe}
-    cwd=$(readlink "/proc/$pid/cwd" 2>/dev/null) || continue
-    case "$cwd" in "$state"/*) echo "$pid" ;; esac
-  done < <(find /proc -mindepth 2 -maxdepth 2 -name exe -lname "$CONTAINERD_BIN/containerd-shim-runc-v2" 2>/dev/null)
 }

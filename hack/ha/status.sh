@@ -5,14 +5,14 @@
 # considers up. Exit 1 unless three nodes are Ready and three etcd members are healthy.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
-[ -f "$HA_STATE/kubeconfig" ] || ha_die "tier ha is not up (make cluster-up TIER=ha)"
+[ -f "$HA_STATE/kubeconfig" ] || die "tier ha is not up (make cluster-up TIER=ha)"
 version=$(cat "$HA_STATE/version")
 etcdctl=$CACHE/etcd/$(etcd_version_for "$version")/bin/etcdctl
 [ -x "$etcdctl" ] || "$REPO/hack/build-etcd.sh" "$(etcd_version_for "$version")" >&2
 rc=0
 
 echo "NODES (through $HA_LB_IP:6443)"
-nodes=$(ha_api 1 GET /api/v1/nodes | jq -r '.items[] | [.metadata.name, (.status.conditions[] | select(.type == "Ready") | .status), .status.nodeInfo.kubeletVersion, ((.status.addresses[] | select(.type == "InternalIP") | .address))] | @tsv')
+nodes=$(ha_api GET /api/v1/nodes | jq -r '.items[] | [.metadata.name, (.status.conditions[] | select(.type == "Ready") | .status), .status.nodeInfo.kubeletVersion, ((.status.addresses[] | select(.type == "InternalIP") | .address))] | @tsv')
 printf '%s\n' "$nodes" | awk -F'\t' '{printf "  %-14s Ready=%-5s %-8s %s\n", $1, $2, $3, $4}'
 [ "$(printf '%s\n' "$nodes" | awk -F'\t' '$2 == "True"' | wc -l)" = 3 ] || rc=1
 

@@ -21,24 +21,24 @@ t0=$SECONDS
 K8S_BIN=$CACHE/k8s/$version/bin
 
 # --- 1. prerequisites ---
-[ "$(id -u)" = 0 ] || ha_die "tier ha needs root"
+[ "$(id -u)" = 0 ] || die "tier ha needs root"
 for f in /usr/sbin/haproxy /usr/sbin/runc /usr/sbin/iptables /usr/lib/cni/bridge /usr/bin/jq /usr/bin/curl /usr/bin/nsenter /usr/bin/unshare; do
-  [ -x "$f" ] || ha_die "$f is missing: run 'make ha-deps'"
+  [ -x "$f" ] || die "$f is missing: run 'make ha-deps'"
 done
-[ -d /proc/sys/net/bridge ] || ha_die "kernel: bridge netfilter (br_netfilter) is not available"
+[ -d /proc/sys/net/bridge ] || die "kernel: bridge netfilter (br_netfilter) is not available"
 if alive "$REPO/.cluster/node/containerd.pid" || alive "$REPO/.cluster/node/kubelet-supervisor.pid"; then
-  ha_die "tier node is up: it uses this host's Kubernetes paths too; run 'make cluster-down' first"
+  die "tier node is up: it uses this host's Kubernetes paths too; run 'make cluster-down' first"
 fi
 if [ -f "$HA_STATE/host/recorded" ]; then
-  ha_log "a previous tier ha is left: tearing it down first"
-  "$HA_HACK/down.sh" || ha_die "could not restore the host after the previous run (above)"
+  log "a previous tier ha is left: tearing it down first"
+  "$HA_HACK/down.sh" || die "could not restore the host after the previous run (above)"
 fi
 for p in /etc/kubernetes /var/lib/etcd /var/lib/kubelet; do
-  if [ -e "$p" ] && [ -n "$(ls -A "$p" 2>/dev/null)" ]; then ha_die "$p exists and is not empty: refusing to start tier ha over it"; fi
+  if [ -e "$p" ] && [ -n "$(ls -A "$p" 2>/dev/null)" ]; then die "$p exists and is not empty: refusing to start tier ha over it"; fi
 done
-"$REPO/hack/build-containerd.sh" >&2 || ha_die "building containerd/crictl failed"
+"$REPO/hack/build-containerd.sh" >&2 || die "building containerd/crictl failed"
 "$REPO/hack/build-k8s.sh" "$version" kubelet kubeadm kube-apiserver kube-controller-manager kube-scheduler kube-proxy >&2 \
-  || ha_die "building the Kubernetes $version binaries failed"
+  || die "building the Kubernetes $version binaries failed"
 
 # --- 2. host record ---
 mkdir -p "$HA_STATE" "$HA_LOGS"
@@ -125,7 +125,7 @@ EOF
 # its PID would not be haproxy's); nsenter and setsid exec, so $! is haproxy.
 nsenter --net="/run/netns/$HA_SW_NS" -- setsid /usr/sbin/haproxy -db -f "$HA_STATE/haproxy.cfg" >>"$HA_LOGS/haproxy.log" 2>&1 </dev/null &
 echo $! > "$HA_STATE/haproxy.pid"
-ha_log "network up: switch $HA_SW_NS (haproxy on $HA_LB_IP:6443), host $HA_HOST_IF $HA_HOST_IP, nodes ${HA_NODES[*]}"
+log "network up: switch $HA_SW_NS (haproxy on $HA_LB_IP:6443), host $HA_HOST_IF $HA_HOST_IP, nodes ${HA_NODES[*]}"
 
 # --- 4. nodes: namespaces, mounts, containerd, images, kubelet ---
 pause_image=$("$K8S_BIN/kubeadm" config images list --kubernetes-version "$version" 2>/dev/null | grep '/pause:')
@@ -139,7 +139,7 @@ start_node() {
   nsenter --net="/run/netns/$name" -- unshare --mount --uts --propagation private -- sleep infinity </dev/null >/dev/null 2>&1 &
   echo $! > "$st/holder.pid"
   sleep 0.2
-  alive "$st/holder.pid" || ha_die "node $n: its namespace holder did not start"
+  alive "$st/holder.pid" || die "node $n: its namespace holder did not start"
   for p in "${HA_NODE_PATHS[@]}"; do
     mkdir -p "$st/root$p"
     in_node "$n" mount --bind "$st/root$p" "$p"
@@ -157,11 +157,11 @@ start_node() {
   echo $! > "$st/containerd.pid"
   ha_wait_for "node $n's containerd" 60 "$CONTAINERD_BIN/ctr" --address "$(ha_ctrd_sock "$n")" version
   "$REPO/hack/images/build.sh" --import "$(ha_ctrd_sock "$n")" "$version" >>"$st/logs/images.log" 2>&1 \
-    || ha_die "node $n: importing the $version images failed ($st/logs/images.log)"
+    || die "node $n: importing the $version images failed ($st/logs/images.log)"
   echo "$K8S_BIN/kubelet" > "$st/kubelet-binary"
   nsenter -t "$(cat "$st/holder.pid")" -m -u -n -- setsid "$NODE_HACK/kubelet-supervisor.sh" "$K8S_BIN/kubelet" "$st" >>"$st/logs/kubelet-supervisor.log" 2>&1 </dev/null &
   echo $! > "$st/kubelet-supervisor.pid"
-  ha_log "node $n ($name, $(ha_ip "$n")): namespaces, containerd and the kubelet supervisor up"
+  log "node $n ($name, $(ha_ip "$n")): namespaces, containerd and the kubelet supervisor up"
 }
 for n in "${HA_NODES[@]}"; do start_node "$n"; done
 
@@ -210,41 +210,17 @@ networking:
   dnsDomain: cluster.local
 apiServer:
   certSANs: [$HA_LB_IP, $(ha_ip 1), $(ha_ip 2), $(ha_ip 3), 127.0.0.1, localhost]
----
-apiVersion: kubelet.config.k8s.io/v1beta1
-kind: KubeletConfiguration
-cgroupDriver: cgroupfs
-failCgroupV1: false
-failSwapOn: false
-oomScoreAdj: 0
-imageGCHighThresholdPercent: 100
-evictionHard:
-  nodefs.available: "0%"
-  nodefs.inodesFree: "0%"
-  imagefs.available: "0%"
-resolvConf: $HA_STATE/resolv.conf
----
-apiVersion: kubeproxy.config.k8s.io/v1alpha1
-kind: KubeProxyConfiguration
-mode: iptables
-oomScoreAdj: 0
-nodePortAddresses: [primary]
-conntrack:
-  maxPerCore: 0
+$(kubeadm_runtime_configs "$HA_STATE/resolv.conf")
 EOF
 t_init=$SECONDS
-ha_log "kubeadm init on node 1 (log: $HA_LOGS/kubeadm-init-1.log)"
+log "kubeadm init on node 1 (log: $HA_LOGS/kubeadm-init-1.log)"
 if ! in_node 1 "$K8S_BIN/kubeadm" init --config "$HA_STATE/kubeadm-init.yaml" --upload-certs -v=1 >"$HA_LOGS/kubeadm-init-1.log" 2>&1; then
   tail -30 "$HA_LOGS/kubeadm-init-1.log" >&2
-  ha_die "kubeadm init failed on node 1 (log: $HA_LOGS/kubeadm-init-1.log)"
+  die "kubeadm init failed on node 1 (log: $HA_LOGS/kubeadm-init-1.log)"
 fi
-ha_log "kubeadm init done in $((SECONDS - t_init))s"
+log "kubeadm init done in $((SECONDS - t_init))s"
 install -m 600 "$(ha_node_state 1)/root/etc/kubernetes/admin.conf" "$HA_STATE/kubeconfig"
-mkdir -p "$HA_STATE/pki"
-grep 'certificate-authority-data:' "$HA_STATE/kubeconfig" | awk '{print $2}' | base64 -d > "$HA_STATE/pki/ca.crt"
-grep 'client-certificate-data:' "$HA_STATE/kubeconfig" | awk '{print $2}' | base64 -d > "$HA_STATE/pki/admin.crt"
-grep 'client-key-data:' "$HA_STATE/kubeconfig" | awk '{print $2}' | base64 -d > "$HA_STATE/pki/admin.key"
-chmod 600 "$HA_STATE/pki/admin.key"
+STATE=$HA_STATE extract_admin_credentials
 ca_hash=sha256:$(openssl x509 -pubkey -in "$HA_STATE/pki/ca.crt" | openssl pkey -pubin -outform der 2>/dev/null | sha256sum | cut -d' ' -f1)
 
 for n in "${HA_NODES[@]:1}"; do
@@ -267,12 +243,12 @@ skipPhases:
 - preflight
 EOF
   t_join=$SECONDS
-  ha_log "kubeadm join --control-plane on node $n (log: $HA_LOGS/kubeadm-join-$n.log)"
+  log "kubeadm join --control-plane on node $n (log: $HA_LOGS/kubeadm-join-$n.log)"
   if ! in_node "$n" "$K8S_BIN/kubeadm" join --config "$HA_STATE/kubeadm-join-$n.yaml" -v=1 >"$HA_LOGS/kubeadm-join-$n.log" 2>&1; then
     tail -30 "$HA_LOGS/kubeadm-join-$n.log" >&2
-    ha_die "kubeadm join failed on node $n (log: $HA_LOGS/kubeadm-join-$n.log)"
+    die "kubeadm join failed on node $n (log: $HA_LOGS/kubeadm-join-$n.log)"
   fi
-  ha_log "node $n joined in $((SECONDS - t_join))s"
+  log "node $n joined in $((SECONDS - t_join))s"
 done
 
 # --- 6. CNI, then wait ---
@@ -280,9 +256,9 @@ sed -e "s|\${POD_BRIDGE}|$HA_POD_BRIDGE|g" -e "s|\${POD_CIDR}|$POD_CIDR|g" -e "s
   -e "s|\${HA_SUBNET}|$HA_SUBNET|g" "$HA_HACK/manifests/selfhost-cni.yaml" > "$HA_STATE/selfhost-cni.yaml"
 STATE=$HA_STATE NODE_IP=$HA_LB_IP apply_manifest "$HA_STATE/selfhost-cni.yaml"
 ha_nodes_ready() {
-  ha_api 1 GET /api/v1/nodes | jq -e '[.items[] | select(.status.conditions[] | select(.type == "Ready") | .status == "True")] | length == 3' >/dev/null
+  ha_api GET /api/v1/nodes | jq -e '[.items[] | select(.status.conditions[] | select(.type == "Ready") | .status == "True")] | length == 3' >/dev/null
 }
 ha_wait_for "three Ready nodes" 300 ha_nodes_ready
 echo $((SECONDS - t0)) > "$HA_STATE/up-seconds"
-ha_log "tier ha $version up in $((SECONDS - t0))s: three control-plane nodes behind $HA_LB_IP:6443"
+log "tier ha $version up in $((SECONDS - t0))s: three control-plane nodes behind $HA_LB_IP:6443"
 echo "export KUBECONFIG=$HA_STATE/kubeconfig"

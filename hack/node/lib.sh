@@ -47,7 +47,8 @@ SYSCTLS=(net.ipv4.ip_forward net.bridge.bridge-nf-call-iptables net.bridge.bridg
   vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops
   kernel.keys.root_maxkeys kernel.keys.root_maxbytes)
 
-log() { printf '[node %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+# LOG_TAG: which tier speaks (tier ha sources this file with LOG_TAG=ha).
+log() { printf '[%s %s] %s\n' "${LOG_TAG:-node}" "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 ctr() { "$CONTAINERD_BIN/ctr" --address "$CTRD_SOCK" -n k8s.io "$@"; }
@@ -77,18 +78,48 @@ stop_pidfile() {
   rm -f "$f"
 }
 
-# runtime_shim_pids: PIDs of the containerd shims our containerd started. A shim is identified
-# exactly, not by name: its executable is our cached containerd-shim-runc-v2 and its working
-# directory is a task bundle under our containerd state dir (it outlives a killed containerd, and
-# containerd 2.x keeps no shim.pid file).
+# runtime_shim_pids [STATE_DIR]: PIDs of the containerd shims our containerd (of STATE_DIR, default
+# $CTRD_STATE) started. A shim is identified exactly, not by name: its executable is our cached
+# containerd-shim-runc-v2 and its working directory is a task bundle under that containerd's state
+# dir (it outlives a killed containerd, and containerd 2.x keeps no shim.pid file).
 runtime_shim_pids() {
-  local exe pid cwd
+  local state=${1:-$CTRD_STATE} exe pid cwd
   while IFS= read -r exe; do
     pid=${exe#/proc/}
     pid=${pid%/exe}
     cwd=$(readlink "/proc/$pid/cwd" 2>/dev/null) || continue
-    case "$cwd" in "$CTRD_STATE"/*) echo "$pid" ;; esac
+    case "$cwd" in "$state"/*) echo "$pid" ;; esac
   done < <(find /proc -mindepth 2 -maxdepth 2 -name exe -lname "$CONTAINERD_BIN/containerd-shim-runc-v2" 2>/dev/null)
+}
+
+# kubeadm_runtime_configs RESOLV_CONF: the KubeletConfiguration and KubeProxyConfiguration
+# documents of a test bed kubeadm config (cgroupfs on cgroup v1, no eviction or image GC on a
+# shared disk, no oom_score_adj, iptables kube-proxy).
+kubeadm_runtime_configs() {
+  cat <<EOF
+---
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+cgroupDriver: cgroupfs
+failCgroupV1: false
+failSwapOn: false
+oomScoreAdj: 0
+imageGCHighThresholdPercent: 100
+evictionHard:
+  nodefs.available: "0%"
+  nodefs.inodesFree: "0%"
+  imagefs.available: "0%"
+resolvConf: $1
+---
+apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+mode: iptables
+oomScoreAdj: 0
+# NodePorts on the node IP only (not on the host's own interfaces).
+nodePortAddresses: [primary]
+conntrack:
+  maxPerCore: 0
+EOF
 }
 
 # wait_for DESCRIPTION SECONDS COMMAND...: poll COMMAND every second until it succeeds; on a

@@ -103,28 +103,7 @@ networking:
   dnsDomain: cluster.local
 apiServer:
   certSANs: [$NODE_IP, 127.0.0.1, localhost]
----
-apiVersion: kubelet.config.k8s.io/v1beta1
-kind: KubeletConfiguration
-cgroupDriver: cgroupfs
-failCgroupV1: false
-failSwapOn: false
-oomScoreAdj: 0
-imageGCHighThresholdPercent: 100
-evictionHard:
-  nodefs.available: "0%"
-  nodefs.inodesFree: "0%"
-  imagefs.available: "0%"
-resolvConf: $STATE/resolv.conf
----
-apiVersion: kubeproxy.config.k8s.io/v1alpha1
-kind: KubeProxyConfiguration
-mode: iptables
-oomScoreAdj: 0
-# NodePorts on the node IP only (not on the host's own interfaces).
-nodePortAddresses: [primary]
-conntrack:
-  maxPerCore: 0
+$(kubeadm_runtime_configs "$STATE/resolv.conf")
 EOF
 echo "$K8S_BIN/kubelet" > "$STATE/kubelet-binary"
 start_kubelet

@@ -21,7 +21,7 @@
 import type { Revision } from '../api/revisions.js';
 import { compareVersionTexts } from '../api/version.js';
 import type { ComponentName, LastUpgrade, PlanStep, SnapshotStatus } from '../api/types.js';
-import { labelsOf, nameOf, rec, str } from './snapshot.js';
+import { labelsOf, nameOf, rec, str, workloadKey } from './snapshot.js';
 import { computeDesiredSnapshotJob, parseSnapshotResult, snapshotJobName } from './etcd-snapshot-job.js';
 import { parseGoDuration } from '../api/duration.js';
 import { formatRefusal } from '../convert/index.js';
@@ -129,7 +129,7 @@ export function computeObservedVersions(snap: Snapshot): ObservedVersions {
  * and `selfhost plan` said "no instance was observed" of a kube-proxy the rollout upgrades.
  */
 function computeDaemonSetProxyVersion(snap: Snapshot): string | undefined {
-  const ds = snap.workloads.get('DaemonSet/kube-proxy');
+  const ds = snap.workloads.get(workloadKey('DaemonSet', 'kube-proxy'));
   if (ds === undefined || !isRolloutComplete(ds)) return undefined;
   return versionOfTemplate('kube-proxy', ds);
 }
